@@ -1,0 +1,121 @@
+"""Line-end bias conditions: which line ends are driven, held at 0 V (sensed) or left floating.
+
+A `LineBias` describes one batch of operating points. Each row end D[i] and column end S[j] is a
+terminal: either floating, or tied to a voltage source (one value per batch item) through a
+series resistance. Every tied terminal reports the current flowing from the array into it, so a
+sense node (0 V, no resistance) reports its sensed current and a driven line reports minus the
+current its driver supplies.
+
+Reads are special cases:
+    forward    rows driven through r_source, columns held at 0 V (ideal virtual ground);
+    transposed columns driven through r_source, rows held at 0 V;
+    select     one cell addressed with the other lines floating, at V/2 or at V/3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import InvalidParameterError, ShapeError
+from .validation import real_number
+
+SELECT_SCHEMES = ("float", "V/2", "V/3")
+
+
+@dataclass(frozen=True, eq=False)
+class LineBias:
+    """Terminal conditions at the row ends (D) and column ends (S) for a batch of B points.
+
+    Attributes:
+        row_v: (B, M) volts at each row terminal source; ignored where `row_float`.
+        col_v: (B, N) volts at each column terminal source; ignored where `col_float`.
+        row_r: (M,) ohms between row source and D[i].
+        col_r: (N,) ohms between column source and S[j].
+        row_float, col_float: (M,), (N,) True where the line end is left open.
+    """
+
+    row_v: np.ndarray
+    col_v: np.ndarray
+    row_r: np.ndarray
+    col_r: np.ndarray
+    row_float: np.ndarray
+    col_float: np.ndarray
+
+    def __post_init__(self):
+        b = self.row_v.shape[0]
+        if self.row_v.ndim != 2 or self.col_v.ndim != 2 or self.col_v.shape[0] != b or b < 1:
+            raise ShapeError("row_v and col_v must be (B, M) and (B, N) with the same B >= 1")
+        m, n = self.row_v.shape[1], self.col_v.shape[1]
+        for name, arr, k in (("row_r", self.row_r, m), ("col_r", self.col_r, n),
+                             ("row_float", self.row_float, m), ("col_float", self.col_float, n)):
+            if arr.shape != (k,):
+                raise ShapeError(f"{name} must have shape ({k},), got {arr.shape}")
+        for arr in (self.row_v, self.col_v, self.row_r, self.col_r):
+            if not np.all(np.isfinite(arr)):
+                raise InvalidParameterError("bias voltages and resistances must be finite")
+        if np.any(self.row_r < 0) or np.any(self.col_r < 0):
+            raise InvalidParameterError("terminal resistances must be >= 0 ohm")
+        if np.all(self.row_float) and np.all(self.col_float):
+            raise InvalidParameterError("at least one line end must be tied to a source")
+        for arr in (self.row_v, self.col_v, self.row_r, self.col_r, self.row_float, self.col_float):
+            arr.setflags(write=False)
+
+    @property
+    def batch(self) -> int:
+        return self.row_v.shape[0]
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.row_v.shape[1], self.col_v.shape[1])
+
+    def row_is_constant(self) -> np.ndarray:
+        """(M,) True where a row source has the same voltage for every batch item."""
+        return np.all(self.row_v == self.row_v[:1], axis=0)
+
+    def col_is_constant(self) -> np.ndarray:
+        return np.all(self.col_v == self.col_v[:1], axis=0)
+
+
+def forward(v: np.ndarray, n_cols: int, r_source: float) -> LineBias:
+    """Rows driven with v (B, M) through r_source; columns held at 0 V and sensed."""
+    b, m = v.shape
+    return LineBias(row_v=v, col_v=np.zeros((b, n_cols)), row_r=np.full(m, r_source),
+                    col_r=np.zeros(n_cols), row_float=np.zeros(m, bool), col_float=np.zeros(n_cols, bool))
+
+
+def transposed(u: np.ndarray, n_rows: int, r_source: float) -> LineBias:
+    """Columns driven with u (B, N) through r_source at S[j]; rows held at 0 V at D[i] and sensed."""
+    b, n = u.shape
+    return LineBias(row_v=np.zeros((b, n_rows)), col_v=u, row_r=np.zeros(n_rows),
+                    col_r=np.full(n, r_source), row_float=np.zeros(n_rows, bool), col_float=np.zeros(n, bool))
+
+
+def select_cell(shape: tuple[int, int], row: int, col: int, v_read: float, scheme: str,
+                r_source: float) -> LineBias:
+    """Address cell (row, col): its row driven at v_read, its column held at 0 V and sensed.
+
+    scheme "float": every other line end open; "V/2": every other line at v_read/2;
+    "V/3": other rows at v_read/3 and other columns at 2*v_read/3. Biased lines go through r_source.
+    """
+    m, n = shape
+    if scheme not in SELECT_SCHEMES:
+        raise InvalidParameterError(f"scheme must be one of {SELECT_SCHEMES}, got {scheme!r}")
+    if not (0 <= row < m and 0 <= col < n):
+        raise InvalidParameterError(f"cell ({row}, {col}) is outside the {m}x{n} array")
+    v = real_number("v_read (V)", v_read)
+    other_row = {"float": 0.0, "V/2": v / 2, "V/3": v / 3}[scheme]
+    other_col = {"float": 0.0, "V/2": v / 2, "V/3": 2 * v / 3}[scheme]
+    row_v = np.full((1, m), other_row)
+    row_v[0, row] = v
+    col_v = np.full((1, n), other_col)
+    col_v[0, col] = 0.0
+    row_float = np.full(m, scheme == "float")
+    row_float[row] = False
+    col_float = np.full(n, scheme == "float")
+    col_float[col] = False
+    col_r = np.full(n, r_source)
+    col_r[col] = 0.0
+    return LineBias(row_v=row_v, col_v=col_v, row_r=np.full(m, r_source), col_r=col_r,
+                    row_float=row_float, col_float=col_float)

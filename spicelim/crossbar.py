@@ -1,0 +1,180 @@
+"""The crossbar array: parameters, device state, and reads through any backend.
+
+Python owns the device state. A read hands the present conductances to a backend as fixed
+values; the three backends ("spice", "fast", "ideal") share one interface, so everything built on
+a Crossbar runs unchanged on any of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import bias as biases
+from .devices.nmos import NmosSelector
+from .errors import InvalidParameterError
+from .fast import FastBackend, IdealBackend
+from .params import CrossbarParams
+from .results import OperatingPoints
+from .spice import SpiceBackend
+from .validation import batch_of_vectors, finite_array, real_number
+
+BACKENDS = ("spice", "fast", "ideal")
+
+
+@dataclass(frozen=True)
+class CellRead:
+    """Reading one selected cell with the other lines floating or biased (sneak-path study).
+
+    Attributes:
+        selected_current: amperes through the selected device.
+        sensed_current: amperes flowing into the selected column's sense node.
+        sneak_current: sensed minus selected: what the other cells add to the reading.
+        expected_current: v_read times the selected device's conductance (no wires, no sneak).
+        scheme: "float", "V/2" or "V/3".
+    """
+
+    selected_current: float
+    sensed_current: float
+    sneak_current: float
+    expected_current: float
+    scheme: str
+    backend: str
+
+    @property
+    def read_error(self) -> float:
+        """Relative error of the sensed current against the ideal single-cell current."""
+        return (self.sensed_current - self.expected_current) / self.expected_current
+
+
+class Crossbar:
+    """An M x N memristor crossbar with wire resistance, drivers and sense nodes.
+
+    Args:
+        rows, cols: array size M x N.
+        cell: "0T1R" (passive) or "1T1R" (NMOS selector between device and column line).
+        r_row, r_col: resistance of one row / column wire segment, ohms (0 = ideal line).
+        r_source: driver output resistance, ohms.
+        selector: NmosSelector for 1T1R cells (default: models/nmos_1t1r.lib, W/L = 2/1, V_G = 5 V).
+        spice: a SpiceBackend to use (share one between arrays to share its ngspice worker).
+
+    The geometry follows DESIGN.md: row i is driven at its left end through r_source, column j
+    is sensed at its bottom end by an ideal virtual ground.
+    """
+
+    def __init__(self, rows: int, cols: int, cell: str = "0T1R", r_row: float = 0.0, r_col: float = 0.0,
+                 r_source: float = 0.0, selector: NmosSelector | None = None, spice: SpiceBackend | None = None):
+        extra = {"selector": selector} if selector is not None else {}
+        self.params = CrossbarParams(rows=rows, cols=cols, cell=cell, r_row=r_row, r_col=r_col,
+                                     r_source=r_source, **extra)
+        if spice is not None and not isinstance(spice, SpiceBackend):
+            raise InvalidParameterError("spice must be a SpiceBackend")
+        self._spice = spice
+        self._fast = FastBackend()
+        self._ideal = IdealBackend()
+        self._g: np.ndarray | None = None
+
+    # ------------------------------------------------------------------ state
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.params.shape
+
+    @property
+    def conductance(self) -> np.ndarray:
+        """Present device conductances (M, N), siemens (read-only view)."""
+        if self._g is None:
+            raise InvalidParameterError("no device state yet: call set_conductance(G) first")
+        return self._g
+
+    def set_conductance(self, g) -> None:
+        """Set every device's conductance, siemens, shape (M, N); each must be finite and > 0."""
+        arr = finite_array("conductance G (S)", g, self.shape)
+        if np.any(arr <= 0):
+            bad = tuple(int(k) for k in np.argwhere(arr <= 0)[0])
+            raise InvalidParameterError(f"conductance must be > 0 S everywhere; G{list(bad)} = {arr[bad]:g}")
+        arr.setflags(write=False)
+        self._g = arr
+
+    # ------------------------------------------------------------------ backends
+    def backend(self, name: str):
+        """The backend object called `name` ("spice", "fast" or "ideal")."""
+        if name == "fast":
+            return self._fast
+        if name == "ideal":
+            return self._ideal
+        if name == "spice":
+            if self._spice is None:
+                self._spice = SpiceBackend()
+            return self._spice
+        raise InvalidParameterError(f"backend must be one of {BACKENDS}, got {name!r}")
+
+    def _read_bias(self, x, transpose: bool):
+        m, n = self.shape
+        if transpose:
+            u, single = batch_of_vectors("u (column voltages, V)", x, n)
+            return biases.transposed(u, m, self.params.r_source), single
+        v, single = batch_of_vectors("v (row voltages, V)", x, m)
+        return biases.forward(v, n, self.params.r_source), single
+
+    # ------------------------------------------------------------------ reads
+    def read(self, v, backend: str = "spice", transpose: bool = False) -> np.ndarray:
+        """Vector-matrix multiply in the array.
+
+        Forward: v (M,) or (B, M) volts on the rows -> (N,) or (B, N) amperes into the column
+        sense nodes. Transposed: u (N,) or (B, N) volts on the columns -> (M,) or (B, M) amperes
+        into the row sense nodes (positive for positive inputs in both directions).
+        """
+        impl = self.backend(backend)
+        bias, single = self._read_bias(v, transpose)
+        g = self.conductance
+        out = impl.operate(self.params, g, bias, rows=transpose, cols=not transpose)
+        res = out.row_current if transpose else out.col_current
+        return res[0] if single else res
+
+    def solve(self, v, backend: str = "fast", transpose: bool = False) -> OperatingPoints:
+        """Like read(), but returns every node voltage and device current (IR-drop maps)."""
+        impl = self.backend(backend)
+        bias, _ = self._read_bias(v, transpose)
+        return impl.operate(self.params, self.conductance, bias, nodes=True)
+
+    def read_cell(self, row: int, col: int, v_read: float = 0.2, scheme: str = "float",
+                  backend: str = "fast") -> CellRead:
+        """Read one cell with its row at v_read and its column at 0 V; other lines per `scheme`.
+
+        scheme: "float" (other lines open), "V/2" (other lines at v_read/2) or "V/3" (other rows
+        at v_read/3, other columns at 2 v_read/3). Biased lines are driven through r_source.
+        """
+        real_number("v_read (V)", v_read)
+        if real_number("v_read (V)", v_read) == 0:
+            raise InvalidParameterError("v_read must be non-zero")
+        for name, k, lim in (("row", row, self.shape[0]), ("col", col, self.shape[1])):
+            if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k < lim:
+                raise InvalidParameterError(f"{name} must be an integer in [0, {lim}), got {k!r}")
+        bias = biases.select_cell(self.shape, int(row), int(col), v_read, scheme, self.params.r_source)
+        impl = self.backend(backend)
+        out = impl.operate(self.params, self.conductance, bias, rows=False, cols=True, nodes=True)
+        selected = float(out.cell_current[0, row, col])
+        sensed = float(out.col_current[0, col])
+        return CellRead(selected_current=selected, sensed_current=sensed, sneak_current=sensed - selected,
+                        expected_current=float(v_read * self.conductance[row, col]), scheme=scheme,
+                        backend=backend)
+
+    # ------------------------------------------------------------------ lifetime
+    def close(self) -> None:
+        """Stop the ngspice worker (if one was started) and drop cached factorisations."""
+        if self._spice is not None:
+            self._spice.close()
+        self._fast.close()
+        self._ideal.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self) -> str:
+        p = self.params
+        return (f"Crossbar({p.rows}x{p.cols} {p.cell}, r_row={p.r_row:g} ohm, r_col={p.r_col:g} ohm,"
+                f" r_source={p.r_source:g} ohm)")

@@ -1,0 +1,108 @@
+"""The NMOS selector of a 1T1R cell: its model card and its linearised on-resistance.
+
+The SPICE backend uses the model card as written in `models/nmos_1t1r.lib` (ngspice level 1).
+The fast backend replaces the on transistor by its small-signal drain-source resistance at
+V_DS = 0 with the source at 0 V, computed here from the same card:
+
+    R_on = 1 / (KP * W_eff / L_eff * (V_GS - VTO))      (level-1 triode region, V_DS -> 0)
+
+This is an approximation (it ignores the V_DS dependence and any source-voltage shift); the
+benchmark `scripts/bench_read.py` measures its error against ngspice.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from .._paths import MODELS_DIR
+from ..errors import InvalidParameterError
+from ..validation import real_number
+
+DEFAULT_CARD = MODELS_DIR / "nmos_1t1r.lib"
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """A parsed `.model` line: its name, type, and parameters (lower-case keys, SI floats)."""
+
+    name: str
+    kind: str
+    params: tuple[tuple[str, float], ...]
+    text: str  # the model card as ngspice reads it (comment lines dropped)
+
+    def get(self, key: str, default: float) -> float:
+        return dict(self.params).get(key, default)
+
+
+@lru_cache(maxsize=8)
+def load_model_card(path: Path = DEFAULT_CARD) -> ModelCard:
+    """Parse one `.model NAME nmos key=value ...` card (continuation lines with `+` allowed)."""
+    lines = [ln.strip() for ln in Path(path).read_text().splitlines()]
+    body = [ln for ln in lines if ln and not ln.startswith("*")]
+    joined = " ".join(ln[1:].strip() if ln.startswith("+") else ln for ln in body)
+    tokens = joined.replace("(", " ").replace(")", " ").split()
+    if len(tokens) < 3 or tokens[0].lower() != ".model":
+        raise InvalidParameterError(f"{path}: expected a single '.model NAME nmos ...' card")
+    name, kind = tokens[1], tokens[2].lower()
+    if not _NAME.match(name) or kind != "nmos":
+        raise InvalidParameterError(f"{path}: model must be a named nmos card, got {name!r} {kind!r}")
+    params = []
+    for tok in tokens[3:]:
+        key, sep, val = tok.partition("=")
+        if not sep:
+            raise InvalidParameterError(f"{path}: parameter {tok!r} is not key=value")
+        try:
+            params.append((key.lower(), float(val)))
+        except ValueError:
+            raise InvalidParameterError(f"{path}: parameter {key} has a non-numeric value {val!r}") from None
+    text = "\n".join(ln for ln in body)
+    return ModelCard(name=name, kind=kind, params=tuple(params), text=text)
+
+
+@dataclass(frozen=True)
+class NmosSelector:
+    """The access transistor of a 1T1R cell.
+
+    Attributes:
+        w: channel width, metres.
+        l: channel length, metres.
+        v_gate: word-line (gate) voltage during reads, volts.
+        card_path: the ngspice model card file (level 1 by default).
+    """
+
+    w: float = 2e-6
+    l: float = 1e-6
+    v_gate: float = 5.0
+    card_path: Path = field(default=DEFAULT_CARD)
+
+    def __post_init__(self):
+        real_number("selector w (m)", self.w, minimum=0.0, strict=True, maximum=1e-3)
+        real_number("selector l (m)", self.l, minimum=0.0, strict=True, maximum=1e-3)
+        real_number("selector v_gate (V)", self.v_gate, minimum=-100.0, maximum=100.0)
+        card = self.card  # parse now so that a bad card fails at construction
+        if card.get("level", 1.0) != 1.0:
+            raise InvalidParameterError("the selector on-resistance formula needs a level-1 model card")
+        if self.v_gate <= card.get("vto", 0.0):
+            raise InvalidParameterError(
+                f"selector v_gate={self.v_gate:g} V is not above the threshold vto={card.get('vto', 0.0):g} V:"
+                " the transistor would be off during reads")
+
+    @property
+    def card(self) -> ModelCard:
+        return load_model_card(Path(self.card_path))
+
+    @property
+    def on_resistance(self) -> float:
+        """Linearised drain-source resistance (ohms) at V_DS = 0, V_S = 0 and V_G = v_gate."""
+        card = self.card
+        kp = card.get("kp", 2e-5)
+        vto = card.get("vto", 0.0)
+        ld = card.get("ld", 0.0)
+        l_eff = self.l - 2.0 * ld
+        if l_eff <= 0:
+            raise InvalidParameterError(f"effective channel length {l_eff:g} m is not positive (l - 2*ld)")
+        return 1.0 / (kp * self.w / l_eff * (self.v_gate - vto))

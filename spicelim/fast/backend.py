@@ -1,0 +1,78 @@
+"""The "fast" and "ideal" backends: behavioural solves with the same interface as the SPICE backend."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..bias import LineBias
+from ..params import CrossbarParams
+from ..results import OperatingPoints
+from .nodal import NodalSystem, terminal_pattern
+
+
+class FastBackend:
+    """Exact sparse nodal solve of the linear network with wires (see fast.nodal).
+
+    Keeps the factorisations of the last few (device state, terminal pattern) pairs, so repeated
+    reads of an unchanged array (forward and transposed) cost one triangular solve per vector.
+    """
+
+    name = "fast"
+
+    def __init__(self, cache_size: int = 4):
+        self.cache_size = int(cache_size)
+        self._cache: list[NodalSystem] = []
+
+    def system(self, params: CrossbarParams, conductance: np.ndarray, bias: LineBias) -> NodalSystem:
+        pattern = terminal_pattern(bias)
+        for entry in self._cache:
+            if entry.params is params and entry.conductance is conductance and entry.pattern == pattern:
+                return entry
+        entry = NodalSystem(params, conductance, bias)
+        self._cache = [entry] + self._cache[: self.cache_size - 1]
+        return entry
+
+    def operate(self, params: CrossbarParams, conductance: np.ndarray, bias: LineBias, *,
+                rows: bool = True, cols: bool = True, nodes: bool = False) -> OperatingPoints:
+        return self.system(params, conductance, bias).solve(bias, nodes=nodes, name=self.name)
+
+    def close(self) -> None:
+        self._cache = []
+
+
+class IdealBackend:
+    """No wires, no driver resistance, no selector: a forward read is exactly v @ G.
+
+    Bias conditions with floating lines (cell selection) are solved as the same nodal problem with
+    ideal lines, so sneak currents through the devices remain.
+    """
+
+    name = "ideal"
+
+    def __init__(self):
+        self._fast = FastBackend(cache_size=2)
+
+    @staticmethod
+    def ideal_params(params: CrossbarParams) -> CrossbarParams:
+        return CrossbarParams(rows=params.rows, cols=params.cols, cell="0T1R")
+
+    def operate(self, params: CrossbarParams, conductance: np.ndarray, bias: LineBias, *,
+                rows: bool = True, cols: bool = True, nodes: bool = False) -> OperatingPoints:
+        every_line_held = not (bias.row_float.any() or bias.col_float.any())
+        if every_line_held:
+            # Every line sits at its source voltage: device (i, j) sees row_v[i] - col_v[j].
+            dv = bias.row_v[:, :, None] - bias.col_v[:, None, :]
+            cell_i = conductance * dv
+            row_v = np.broadcast_to(bias.row_v[:, :, None], dv.shape)
+            col_v = np.broadcast_to(bias.col_v[:, None, :], dv.shape)
+            return OperatingPoints(row_current=-cell_i.sum(axis=2), col_current=cell_i.sum(axis=1),
+                                   row_v=row_v if nodes else None, device_low_v=col_v if nodes else None,
+                                   col_v=col_v if nodes else None, conductance=conductance, backend=self.name)
+        ideal = self.ideal_params(params)
+        flat = LineBias(row_v=bias.row_v, col_v=bias.col_v, row_r=np.zeros_like(bias.row_r),
+                        col_r=np.zeros_like(bias.col_r), row_float=bias.row_float, col_float=bias.col_float)
+        out = self._fast.system(ideal, conductance, flat).solve(flat, nodes=nodes, name=self.name)
+        return out
+
+    def close(self) -> None:
+        self._fast.close()

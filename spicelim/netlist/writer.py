@@ -1,0 +1,172 @@
+"""Write a crossbar operating-point netlist for ngspice.
+
+One netlist solves a whole batch: with more than one input vector, every source that changes
+across the batch is a B-source stepping through a `pwl` table indexed by the voltage of a node
+`idx`, and a `.dc` sweep of the source `Vidx` over 0..B-1 visits the batch items in turn.
+A single input vector is an `.op`.
+
+Every tied line end carries a 0 V ammeter `vt_row{i}` / `vt_col{j}` whose branch current is the
+current flowing from the array into that terminal.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..bias import LineBias
+from ..network import network_of
+from ..params import CrossbarParams
+from .safety import fmt, safe_name, safe_text
+
+_SAVE_PER_LINE = 40
+
+
+@dataclass(frozen=True)
+class Netlist:
+    """Netlist text and the ngspice vectors a backend should fetch after running it.
+
+    Attributes:
+        text: the netlist.
+        row_currents / col_currents: vector names of the terminal currents (amperes) at the row
+            and column ends, in line order; None where a terminal is floating or not saved.
+        node_vectors: vector names of every node voltage, indexed by node id (when saved).
+        batch: number of operating points (length of every fetched vector).
+    """
+
+    text: str
+    row_currents: tuple[str | None, ...]
+    col_currents: tuple[str | None, ...]
+    node_vectors: tuple[str, ...] | None
+    batch: int
+
+    @property
+    def vectors(self) -> list[str]:
+        out = [v for v in self.row_currents + self.col_currents if v]
+        if self.node_vectors:
+            out += list(self.node_vectors)
+        return out
+
+
+def _pwl(values: np.ndarray) -> str:
+    return ", ".join(f"{k}, {fmt(v)}" for k, v in enumerate(values))
+
+
+def _terminal(lines: list[str], kind: str, k: int, node: str, volts: np.ndarray, r: float,
+              constant: bool) -> None:
+    """Tie line end `node` to a source through `r` ohms with a 0 V ammeter named vt_{kind}{k}."""
+    tag = f"{kind}{k}"
+    if constant and r == 0:
+        lines.append(f"Vt_{tag} {node} 0 {fmt(volts[0])}")
+        return
+    if constant:
+        lines.append(f"Vt_{tag} {node} p_{tag} {fmt(volts[0])}")
+        lines.append(f"Rsrc_{tag} p_{tag} 0 {fmt(r)}")
+        return
+    lines.append(f"Bsrc_{tag} q_{tag} 0 V=pwl(v(idx), {_pwl(volts)})")
+    if r == 0:
+        lines.append(f"Vt_{tag} {node} q_{tag} 0")
+    else:
+        lines.append(f"Vt_{tag} {node} p_{tag} 0")
+        lines.append(f"Rsrc_{tag} p_{tag} q_{tag} {fmt(r)}")
+
+
+def format_read_netlist(params: CrossbarParams, conductance: np.ndarray, bias: LineBias, *,
+                        save_rows: bool = False, save_cols: bool = True, save_nodes: bool = False,
+                        print_results: bool = False, title: str | None = None) -> Netlist:
+    """Return the netlist of the array at `conductance` (siemens, (M, N)) under `bias`.
+
+    save_rows / save_cols: save the terminal currents of the row / column ends.
+    save_nodes: save every node voltage (for IR-drop maps and per-cell currents).
+    print_results: add `.print` lines so that plain `ngspice -b` prints the saved vectors.
+    """
+    net = network_of(params)
+    m, n = params.shape
+    if conductance.shape != (m, n) or bias.shape != (m, n):
+        raise ValueError("conductance and bias must match the array shape")
+    names = net.names
+    batch = bias.batch
+    head = title or f"spicelim {m}x{n} {params.cell} array, {batch} operating point(s)"
+    lines = [f"* {safe_text(head, 'title')}", ".options klu"]
+
+    lines.append("* row and column lines (one segment per cell)")
+    for kind, a, b, r in net.wire_segments():
+        label = "Rrow" if kind == "row" else "Rcol"
+        rr = fmt(r)
+        for (i, j), na in np.ndenumerate(a):
+            lines.append(f"{label}{i}_{j} {names[na]} {names[b[i, j]]} {rr}")
+
+    lines.append("* cells")
+    resistance = 1.0 / conductance
+    hi, lo = net.row_node, net.device_low_node
+    for i in range(m):
+        for j in range(n):
+            lines.append(f"Rcell{i}_{j} {names[hi[i, j]]} {names[lo[i, j]]} {fmt(resistance[i, j])}")
+    if params.has_selector:
+        sel = params.selector
+        card = sel.card
+        model = safe_name(card.name, "model name")
+        lines.append(f".model {model} nmos " + " ".join(f"{safe_name(k, 'model parameter')}={fmt(v)}"
+                                                          for k, v in card.params))
+        geom = f"w={fmt(sel.w)} l={fmt(sel.l)}"
+        for i in range(m):
+            lines.append(f"Vwl{i} wl{i} 0 {fmt(sel.v_gate)}")
+        cn = net.col_node
+        for i in range(m):
+            for j in range(n):
+                lines.append(f"Msel{i}_{j} {names[lo[i, j]]} wl{i} {names[cn[i, j]]} 0 {model} {geom}")
+
+    lines.append("* line-end terminals: drivers and sense nodes")
+    if batch > 1:
+        lines.append("Vidx idx 0 0")
+    row_const, col_const = bias.row_is_constant(), bias.col_is_constant()
+    row_cur: list[str | None] = [None] * m
+    col_cur: list[str | None] = [None] * n
+    for i in range(m):
+        if not bias.row_float[i]:
+            _terminal(lines, "row", i, names[net.row_end[i]], bias.row_v[:, i], float(bias.row_r[i]),
+                      bool(row_const[i]) or batch == 1)
+            if save_rows:
+                row_cur[i] = f"i(vt_row{i})"
+    for j in range(n):
+        if not bias.col_float[j]:
+            _terminal(lines, "col", j, names[net.col_end[j]], bias.col_v[:, j], float(bias.col_r[j]),
+                      bool(col_const[j]) or batch == 1)
+            if save_cols:
+                col_cur[j] = f"i(vt_col{j})"
+
+    node_vectors = tuple(f"v({nm})" for nm in names) if save_nodes else None
+    saved = [v for v in row_cur + col_cur if v] + list(node_vectors or ())
+    for k in range(0, len(saved), _SAVE_PER_LINE):
+        lines.append(".save " + " ".join(saved[k:k + _SAVE_PER_LINE]))
+    if batch > 1:
+        lines.append(f".dc Vidx 0 {batch - 1} 1")
+    else:
+        lines.append(".op")
+    if print_results:
+        kind = "dc" if batch > 1 else ""
+        for k in range(0, len(saved), 8):
+            lines.append(f".print {kind} " + " ".join(saved[k:k + 8]))
+    lines.append(".end")
+    return Netlist(text="\n".join(lines) + "\n", row_currents=tuple(row_cur), col_currents=tuple(col_cur),
+                   node_vectors=node_vectors, batch=batch)
+
+
+def write_netlist(path: str | os.PathLike, netlist: Netlist | str) -> Path:
+    """Write netlist text atomically (a temporary file renamed into place); return the path."""
+    path = Path(path)
+    text = netlist.text if isinstance(netlist, Netlist) else netlist
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

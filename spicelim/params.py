@@ -1,0 +1,56 @@
+"""Frozen, validated parameters of a crossbar array (geometry, cell kind, wires, selector)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .devices.nmos import NmosSelector
+from .errors import InvalidParameterError
+from .validation import positive_int, real_number
+
+CELL_KINDS = ("0T1R", "1T1R")
+MAX_LINES = 4096  # rows or columns; larger arrays exceed what either backend can hold in memory
+
+
+@dataclass(frozen=True)
+class CrossbarParams:
+    """Everything about an array except its device state.
+
+    Geometry (see DESIGN.md): cell (i, j) joins row node R[i, j] to column node C[i, j]. Row i is
+    driven at its left end D[i] through `r_source`; column j is sensed at its bottom end S[j].
+
+    Attributes:
+        rows, cols: array size M x N.
+        cell: "0T1R" (passive: the device alone) or "1T1R" (device in series with an NMOS
+            selector between the device and the column line; gate on the row's word line).
+        r_row: resistance of one row-line segment, ohms (0 means an ideal row line).
+        r_col: resistance of one column-line segment, ohms (0 means an ideal column line).
+        r_source: output resistance of each line driver, ohms (0 means an ideal driver).
+        selector: the 1T1R access transistor (ignored for 0T1R).
+    """
+
+    rows: int
+    cols: int
+    cell: str = "0T1R"
+    r_row: float = 0.0
+    r_col: float = 0.0
+    r_source: float = 0.0
+    selector: NmosSelector = field(default_factory=NmosSelector)
+
+    def __post_init__(self):
+        positive_int("rows", self.rows, maximum=MAX_LINES)
+        positive_int("cols", self.cols, maximum=MAX_LINES)
+        if not isinstance(self.cell, str) or self.cell not in CELL_KINDS:
+            raise InvalidParameterError(f"cell must be one of {CELL_KINDS}, got {self.cell!r}")
+        for name in ("r_row", "r_col", "r_source"):
+            object.__setattr__(self, name, real_number(f"{name} (ohm)", getattr(self, name), minimum=0.0))
+        if not isinstance(self.selector, NmosSelector):
+            raise InvalidParameterError(f"selector must be an NmosSelector, got {type(self.selector).__name__}")
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.rows, self.cols)
+
+    @property
+    def has_selector(self) -> bool:
+        return self.cell == "1T1R"

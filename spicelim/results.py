@@ -1,0 +1,53 @@
+"""Results of a batch of operating points (one result type for every backend)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class OperatingPoints:
+    """Solution of the array for a batch of B bias points.
+
+    Attributes:
+        row_current: (B, M) amperes flowing from the array into each row terminal (NaN: floating
+            or not computed). For a driven row this is minus the current its driver supplies.
+        col_current: (B, N) amperes flowing from the array into each column terminal.
+        row_v: (B, M, N) voltage of the row line at each cell, R[i, j], volts (None unless asked).
+        device_low_v: (B, M, N) voltage at the device's column-side terminal: C[i, j] for 0T1R,
+            the selector drain for 1T1R, volts.
+        col_v: (B, M, N) voltage of the column line at each cell, C[i, j], volts.
+        conductance: (M, N) device conductances the points were solved with, siemens.
+        backend: name of the backend that produced the result.
+    """
+
+    row_current: np.ndarray
+    col_current: np.ndarray
+    row_v: np.ndarray | None
+    device_low_v: np.ndarray | None
+    col_v: np.ndarray | None
+    conductance: np.ndarray
+    backend: str
+
+    def _need_maps(self):
+        if self.row_v is None:
+            raise ValueError("node voltages were not computed: ask for them with Crossbar.solve()")
+
+    @property
+    def device_voltage(self) -> np.ndarray:
+        """(B, M, N) volts across each memristive device (row side minus column side)."""
+        self._need_maps()
+        return self.row_v - self.device_low_v
+
+    @property
+    def cell_voltage(self) -> np.ndarray:
+        """(B, M, N) volts across each whole cell, R[i, j] - C[i, j] (device plus selector)."""
+        self._need_maps()
+        return self.row_v - self.col_v
+
+    @property
+    def cell_current(self) -> np.ndarray:
+        """(B, M, N) amperes through each device, from the row line toward the column line."""
+        return self.conductance * self.device_voltage

@@ -1,0 +1,107 @@
+"""The "spice" backend: reads solved by ngspice on the generated netlist."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..bias import LineBias
+from ..netlist import format_read_netlist, write_netlist
+from ..network import network_of
+from ..params import CrossbarParams
+from ..results import OperatingPoints
+from .worker import NgspiceWorker
+
+
+def default_run_dir() -> Path:
+    """Folder for netlists kept on request or after a failure: <tmp>/spicelim-<user>/runs."""
+    user = os.environ.get("USER") or str(os.getuid())
+    return Path(tempfile.gettempdir()) / f"spicelim-{user}" / "runs"
+
+
+class SpiceBackend:
+    """Solves operating points with ngspice in a worker process.
+
+    A batch of B input vectors becomes one netlist with a `.dc` sweep over the batch index (see
+    netlist.writer); batches longer than `max_batch` are split into several netlists.
+
+    Args:
+        timeout_s: longest one ngspice run may take, seconds; the worker is killed after it.
+        run_dir: where netlists are saved (failed runs always, every run if keep_netlists).
+        keep_netlists: save every netlist, not only failed ones.
+        max_batch: largest number of operating points in one netlist.
+    """
+
+    name = "spice"
+
+    def __init__(self, timeout_s: float = 3600.0, run_dir: str | os.PathLike | None = None,
+                 keep_netlists: bool = False, max_batch: int = 256):
+        self.worker = NgspiceWorker(timeout_s=timeout_s)
+        self.run_dir = Path(run_dir) if run_dir is not None else default_run_dir()
+        self.keep_netlists = bool(keep_netlists)
+        if int(max_batch) < 1:
+            raise ValueError("max_batch must be >= 1")
+        self.max_batch = int(max_batch)
+        self.last_netlist_path: Path | None = None
+        self.last_seconds = 0.0
+
+    def _save(self, text: str, tag: str) -> Path:
+        digest = hashlib.sha1(text.encode()).hexdigest()[:12]
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        return write_netlist(self.run_dir / f"{stamp}-{tag}-{digest}.cir", text)
+
+    def operate(self, params: CrossbarParams, conductance: np.ndarray, bias: LineBias, *,
+                rows: bool = True, cols: bool = True, nodes: bool = False) -> OperatingPoints:
+        parts = []
+        for start in range(0, bias.batch, self.max_batch):
+            stop = min(start + self.max_batch, bias.batch)
+            chunk = LineBias(row_v=bias.row_v[start:stop], col_v=bias.col_v[start:stop], row_r=bias.row_r,
+                             col_r=bias.col_r, row_float=bias.row_float, col_float=bias.col_float) \
+                if (start, stop) != (0, bias.batch) else bias
+            parts.append(self._run(params, conductance, chunk, rows, cols, nodes))
+        if len(parts) == 1:
+            return parts[0]
+
+        def cat(attr):
+            vals = [getattr(p, attr) for p in parts]
+            return None if vals[0] is None else np.concatenate(vals, axis=0)
+
+        return OperatingPoints(row_current=cat("row_current"), col_current=cat("col_current"), row_v=cat("row_v"),
+                               device_low_v=cat("device_low_v"), col_v=cat("col_v"), conductance=conductance,
+                               backend=self.name)
+
+    def _run(self, params, conductance, bias, rows, cols, nodes) -> OperatingPoints:
+        netlist = format_read_netlist(params, conductance, bias, save_rows=rows, save_cols=cols, save_nodes=nodes)
+        if self.keep_netlists:
+            self.last_netlist_path = self._save(netlist.text, "read")
+        out = self.worker.run(netlist.text, netlist.vectors, netlist.batch,
+                              save_failed=lambda text: self._save(text, "failed"))
+        self.last_seconds = out.seconds
+        vec = out.vectors
+        bsz = bias.batch
+
+        def currents(names):
+            res = np.full((bsz, len(names)), np.nan)
+            for k, nm in enumerate(names):
+                if nm:
+                    res[:, k] = vec[nm]
+            return res
+
+        row_v = low_v = col_v = None
+        if nodes:
+            node_v = np.stack([vec[nm] for nm in netlist.node_vectors], axis=1)  # (B, n_nodes)
+            net = network_of(params)
+            row_v = node_v[:, net.row_node]
+            col_v = node_v[:, net.col_node]
+            low_v = node_v[:, net.device_low_node]
+        return OperatingPoints(row_current=currents(netlist.row_currents), col_current=currents(netlist.col_currents),
+                               row_v=row_v, device_low_v=low_v, col_v=col_v, conductance=conductance,
+                               backend=self.name)
+
+    def close(self) -> None:
+        self.worker.close()
