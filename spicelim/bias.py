@@ -44,8 +44,13 @@ class LineBias:
     col_float: np.ndarray
 
     def __post_init__(self):
-        b = self.row_v.shape[0]
-        if self.row_v.ndim != 2 or self.col_v.ndim != 2 or self.col_v.shape[0] != b or b < 1:
+        for name, dtype in (("row_v", float), ("col_v", float), ("row_r", float), ("col_r", float),
+                            ("row_float", bool), ("col_float", bool)):
+            arr = np.array(getattr(self, name), dtype=dtype)  # private copy: callers' arrays stay writable
+            arr.setflags(write=False)
+            object.__setattr__(self, name, arr)
+        if self.row_v.ndim != 2 or self.col_v.ndim != 2 or self.col_v.shape[0] != self.row_v.shape[0] \
+                or self.row_v.shape[0] < 1:
             raise ShapeError("row_v and col_v must be (B, M) and (B, N) with the same B >= 1")
         m, n = self.row_v.shape[1], self.col_v.shape[1]
         for name, arr, k in (("row_r", self.row_r, m), ("col_r", self.col_r, n),
@@ -59,8 +64,6 @@ class LineBias:
             raise InvalidParameterError("terminal resistances must be >= 0 ohm")
         if np.all(self.row_float) and np.all(self.col_float):
             raise InvalidParameterError("at least one line end must be tied to a source")
-        for arr in (self.row_v, self.col_v, self.row_r, self.col_r, self.row_float, self.col_float):
-            arr.setflags(write=False)
 
     @property
     def batch(self) -> int:

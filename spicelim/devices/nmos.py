@@ -12,7 +12,6 @@ benchmark `scripts/bench_read.py` measures its error against ngspice.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -22,7 +21,6 @@ from ..errors import InvalidParameterError
 from ..validation import real_number
 
 DEFAULT_CARD = MODELS_DIR / "nmos_1t1r.lib"
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -40,25 +38,31 @@ class ModelCard:
 
 @lru_cache(maxsize=8)
 def load_model_card(path: Path = DEFAULT_CARD) -> ModelCard:
-    """Parse one `.model NAME nmos key=value ...` card (continuation lines with `+` allowed)."""
+    """Parse one `.model NAME nmos key=value ...` card (continuation lines with `+` allowed).
+
+    Names and values are checked here, so a card cannot carry anything but a model into a netlist.
+    """
+    from ..netlist.safety import safe_name  # the netlist package imports this module
+
     lines = [ln.strip() for ln in Path(path).read_text().splitlines()]
     body = [ln for ln in lines if ln and not ln.startswith("*")]
     joined = " ".join(ln[1:].strip() if ln.startswith("+") else ln for ln in body)
     tokens = joined.replace("(", " ").replace(")", " ").split()
     if len(tokens) < 3 or tokens[0].lower() != ".model":
         raise InvalidParameterError(f"{path}: expected a single '.model NAME nmos ...' card")
-    name, kind = tokens[1], tokens[2].lower()
-    if not _NAME.match(name) or kind != "nmos":
-        raise InvalidParameterError(f"{path}: model must be a named nmos card, got {name!r} {kind!r}")
+    name, kind = safe_name(tokens[1], f"{path}: model name"), tokens[2].lower()
+    if kind != "nmos":
+        raise InvalidParameterError(f"{path}: the selector card must be of type nmos, got {kind!r}")
     params = []
     for tok in tokens[3:]:
         key, sep, val = tok.partition("=")
         if not sep:
             raise InvalidParameterError(f"{path}: parameter {tok!r} is not key=value")
         try:
-            params.append((key.lower(), float(val)))
+            number = float(val)
         except ValueError:
             raise InvalidParameterError(f"{path}: parameter {key} has a non-numeric value {val!r}") from None
+        params.append((safe_name(key.lower(), f"{path}: parameter name"), real_number(f"{path}: {key}", number)))
     text = "\n".join(ln for ln in body)
     return ModelCard(name=name, kind=kind, params=tuple(params), text=text)
 

@@ -1,0 +1,1 @@
+"""Studies built on the crossbar API: read accuracy, IR drop, sneak paths."""
