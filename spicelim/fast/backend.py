@@ -7,11 +7,15 @@ import numpy as np
 from ..bias import LineBias
 from ..params import CrossbarParams
 from ..results import OperatingPoints
+from .blocks import BlockSystem
 from .nodal import NodalSystem, terminal_pattern
 
 
 class FastBackend:
-    """Exact sparse nodal solve of the linear network with wires (see fast.nodal).
+    """Exact solve of the linear network with wires.
+
+    Resistive rows and columns use the block elimination of fast.blocks; ideal (zero-ohm) lines
+    and arrays too large for it use the sparse nodal solve of fast.nodal.
 
     Keeps the factorisations of the last few (device state, terminal pattern) pairs, so repeated
     reads of an unchanged array (forward and transposed) cost one triangular solve per vector.
@@ -23,18 +27,19 @@ class FastBackend:
         self.cache_size = int(cache_size)
         self._cache: list[NodalSystem] = []
 
-    def system(self, params: CrossbarParams, conductance: np.ndarray, bias: LineBias) -> NodalSystem:
+    def system(self, params: CrossbarParams, conductance: np.ndarray, bias: LineBias) -> BlockSystem | NodalSystem:
         pattern = terminal_pattern(bias)
         for entry in self._cache:
             if entry.params is params and entry.conductance is conductance and entry.pattern == pattern:
                 return entry
-        entry = NodalSystem(params, conductance, bias)
+        kind = BlockSystem if BlockSystem.applies(params) else NodalSystem
+        entry = kind(params, conductance, bias)
         self._cache = [entry] + self._cache[: self.cache_size - 1]
         return entry
 
     def operate(self, params: CrossbarParams, conductance: np.ndarray, bias: LineBias, *,
                 rows: bool = True, cols: bool = True, nodes: bool = False) -> OperatingPoints:
-        return self.system(params, conductance, bias).solve(bias, nodes=nodes, name=self.name)
+        return self.system(params, conductance, bias).solve(bias, rows=rows, nodes=nodes, name=self.name)
 
     def close(self) -> None:
         self._cache = []
@@ -71,8 +76,7 @@ class IdealBackend:
         ideal = self.ideal_params(params)
         flat = LineBias(row_v=bias.row_v, col_v=bias.col_v, row_r=np.zeros_like(bias.row_r),
                         col_r=np.zeros_like(bias.col_r), row_float=bias.row_float, col_float=bias.col_float)
-        out = self._fast.system(ideal, conductance, flat).solve(flat, nodes=nodes, name=self.name)
-        return out
+        return self._fast.system(ideal, conductance, flat).solve(flat, rows=rows, nodes=nodes, name=self.name)
 
     def close(self) -> None:
         self._fast.close()

@@ -84,8 +84,11 @@ class NodalSystem:
         self._lu = spla.splu(a_uu, permc_spec="MMD_AT_PLUS_A", options={"SymmetricMode": True}) \
             if self.unknown.size else None
 
-    def solve(self, bias: LineBias, *, nodes: bool = False, name: str = "fast") -> OperatingPoints:
-        """Solve every bias point of the batch; node maps only when `nodes` is True."""
+    def solve(self, bias: LineBias, *, rows: bool = True, nodes: bool = False, name: str = "fast") -> OperatingPoints:
+        """Solve every bias point of the batch; node maps only when `nodes` is True.
+
+        `rows` is accepted for interface parity with BlockSystem: row currents cost nothing extra here.
+        """
         if terminal_pattern(bias) != self.pattern:
             raise ValueError("bias has a different terminal pattern than the factored system")
         net, params = self.net, self.params
