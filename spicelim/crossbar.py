@@ -57,7 +57,8 @@ class Crossbar:
         r_row, r_col: resistance of one row / column wire segment, ohms (0 = ideal line).
         r_source: driver output resistance, ohms.
         selector: NmosSelector for 1T1R cells (default: models/nmos_1t1r.lib, W/L = 2/1, V_G = 5 V).
-        spice: a SpiceBackend to use (share one between arrays to share its ngspice worker).
+        spice: a SpiceBackend to use (share one between arrays to share its ngspice worker; the
+            caller then closes it). By default the array starts its own on the first SPICE read.
 
     The geometry follows DESIGN.md: row i is driven at its left end through r_source, column j
     is sensed at its bottom end by an ideal virtual ground.
@@ -71,6 +72,7 @@ class Crossbar:
         if spice is not None and not isinstance(spice, SpiceBackend):
             raise InvalidParameterError("spice must be a SpiceBackend")
         self._spice = spice
+        self._owns_spice = spice is None  # a backend passed in may serve other arrays: never close it here
         self._fast = FastBackend()
         self._ideal = IdealBackend()
         self._g: np.ndarray | None = None
@@ -162,8 +164,8 @@ class Crossbar:
 
     # ------------------------------------------------------------------ lifetime
     def close(self) -> None:
-        """Stop the ngspice worker (if one was started) and drop cached factorisations."""
-        if self._spice is not None:
+        """Stop the ngspice worker this array started (if any) and drop cached factorisations."""
+        if self._spice is not None and self._owns_spice:
             self._spice.close()
         self._fast.close()
         self._ideal.close()

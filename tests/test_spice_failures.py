@@ -69,7 +69,7 @@ def test_timeout_kills_and_restarts_worker(tmp_path, rng):
     backend.worker.timeout_s = 600
     got = xb.read(np.full(48, 0.1), backend="spice")  # a fresh worker answers
     np.testing.assert_allclose(got, xb.read(np.full(48, 0.1), backend="fast"), rtol=1e-6)
-    xb.close()
+    backend.close()
 
 
 def test_worker_crash_is_reported(tmp_path, rng):
@@ -84,7 +84,7 @@ def test_worker_crash_is_reported(tmp_path, rng):
     assert Path(info.value.netlist_path).exists()
     assert xb.read(np.full(48, 0.1), backend="spice").shape == (48,)
     assert backend.worker.pid != pid
-    xb.close()
+    backend.close()
 
 
 def _rss_kb(pid):
@@ -106,4 +106,4 @@ def test_memory_stays_flat_over_1000_reads(tmp_path, rng):
         xb.read(v, backend="spice")
     growth_mb = (_rss_kb(backend.worker.pid) + _rss_kb(os.getpid()) - before) / 1024
     assert growth_mb <= 50, f"memory grew by {growth_mb:.1f} MB over 1000 reads"
-    xb.close()
+    backend.close()

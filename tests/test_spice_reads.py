@@ -113,4 +113,4 @@ def test_batches_split_across_netlists(tmp_path, rng):
     xb.set_conductance(rng.uniform(1e-6, 1e-4, (4, 5)))
     v = rng.uniform(-0.2, 0.2, (7, 4))
     assert rel_err(xb.read(v, backend="spice"), xb.read(v, backend="fast")) < 1e-6
-    xb.close()
+    backend.close()

@@ -32,7 +32,7 @@ def xb(tmp_path):
     backend = SpiceBackend(run_dir=tmp_path / "runs")
     x = spicelim.Crossbar(3, 4, r_row=1.0, r_col=1.0, spice=backend)
     yield x
-    x.close()
+    backend.close()
 
 
 @pytest.mark.parametrize("g,err,match", [

@@ -21,12 +21,22 @@ source, or nothing for a floating end.
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import lapack
+from scipy.linalg import blas, lapack
 
 from ..bias import LineBias
 from ..params import CrossbarParams
 from ..results import OperatingPoints
 from .nodal import cell_conductance, terminal_pattern
+
+
+def _symmetric_times(s: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """s @ x for a symmetric C-ordered s and C-ordered x, through scipy's BLAS without copies.
+
+    The factorisation runs in scipy's BLAS; mixing in numpy's (a separate OpenBLAS with its own
+    thread pool) makes the two pools contend for the cores, so the sweeps stay in scipy's too.
+    (s @ x)^T = x^T s, and both transposes are Fortran-ordered views.
+    """
+    return blas.dgemm(1.0, x.T, s.T).T
 
 
 def end_conductance(r_wire: float, r_term: np.ndarray, floating: np.ndarray) -> np.ndarray:
@@ -118,16 +128,16 @@ class BlockSystem:
         y[-1] += (self.g_col_end[None, :] * bias.col_v).T
         # Forward sweep: y_i += a S_{i-1}^-1 y_{i-1}; backward: C_i = S_i^-1 (y_i + a C_{i+1}).
         for i in range(1, m):
-            y[i] += a * (self.s_inv[i - 1] @ y[i - 1])
+            y[i] += a * _symmetric_times(self.s_inv[i - 1], y[i - 1])
         c = np.empty_like(y)
-        c[-1] = self.s_inv[-1] @ y[-1]
+        c[-1] = _symmetric_times(self.s_inv[-1], y[-1])
         col_i = np.where(bias.col_float, np.nan, self.g_col_end * (c[-1].T - bias.col_v))
         if not (rows or nodes):  # a forward read needs only the last row of column nodes
             return OperatingPoints(row_current=np.full((bsz, m), np.nan), col_current=col_i, row_v=None,
                                    device_low_v=None, col_v=None, conductance=self.conductance, backend=name)
         for i in range(m - 2, -1, -1):
             y[i] += a * c[i + 1]
-            c[i] = self.s_inv[i] @ y[i]
+            c[i] = _symmetric_times(self.s_inv[i], y[i])
         # Row nodes: R_i = T_i^-1 (b_i + G_i C_i); the first node alone is a dot product with T_i^-1[:, 0].
         gc = g[:, :, None] * c
         r0 = self.t_inv_first[:, 0][:, None] * row_src + np.einsum("mn,mnb->mb", self.t_inv_first, gc)
