@@ -147,7 +147,6 @@ class Crossbar:
         scheme: "float" (other lines open), "V/2" (other lines at v_read/2) or "V/3" (other rows
         at v_read/3, other columns at 2 v_read/3). Biased lines are driven through r_source.
         """
-        real_number("v_read (V)", v_read)
         if real_number("v_read (V)", v_read) == 0:
             raise InvalidParameterError("v_read must be non-zero")
         for name, k, lim in (("row", row, self.shape[0]), ("col", col, self.shape[1])):

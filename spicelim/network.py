@@ -30,21 +30,19 @@ class CrossbarNetwork:
     def _numbering(self):
         p = self.params
         m, n = p.shape
-        ids = iter(range(10**9))
-        row_end = np.array([next(ids) for _ in range(m)])
-        col_end = np.array([next(ids) for _ in range(n)])
-        if p.r_row > 0:
-            row_node = np.arange(m * n).reshape(m, n) + m + n
-        else:
-            row_node = np.repeat(row_end[:, None], n, axis=1)
-        base = int(max(row_node.max(), col_end.max())) + 1
-        if p.r_col > 0:
-            col_node = np.arange(m * n).reshape(m, n) + base
-        else:
-            col_node = np.repeat(col_end[None, :], m, axis=0)
-        base = int(max(col_node.max(), base - 1)) + 1
-        inner = (np.arange(m * n).reshape(m, n) + base) if p.has_selector else None
-        count = base + (m * n if p.has_selector else 0)
+        row_end = np.arange(m)
+        col_end = m + np.arange(n)
+        count = m + n
+
+        def new_block() -> np.ndarray:  # M x N fresh node ids
+            nonlocal count
+            ids = np.arange(count, count + m * n).reshape(m, n)
+            count += m * n
+            return ids
+
+        row_node = new_block() if p.r_row > 0 else np.repeat(row_end[:, None], n, axis=1)
+        col_node = new_block() if p.r_col > 0 else np.repeat(col_end[None, :], m, axis=0)
+        inner = new_block() if p.has_selector else None
         return row_end, col_end, row_node, col_node, inner, count
 
     @property

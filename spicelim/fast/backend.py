@@ -30,7 +30,7 @@ class FastBackend:
     def system(self, params: CrossbarParams, conductance: np.ndarray, bias: LineBias) -> BlockSystem | NodalSystem:
         pattern = terminal_pattern(bias)
         for entry in self._cache:
-            if entry.params is params and entry.conductance is conductance and entry.pattern == pattern:
+            if entry.conductance is conductance and entry.pattern == pattern and entry.params == params:
                 return entry
         kind = BlockSystem if BlockSystem.applies(params) else NodalSystem
         entry = kind(params, conductance, bias)

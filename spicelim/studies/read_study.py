@@ -5,6 +5,8 @@
 2. Read error versus array size: relative error of the column currents against the ideal v @ G
    for random inputs and conductances, for 0T1R and 1T1R arrays, solved by the fast nodal model;
    up to `spice_max_size` also by ngspice, with the fast-versus-spice disagreement reported.
+3. Sneak paths: one cell of a 32x32 passive array read with the other lines floating, at V/2 and
+   at V/3 (ngspice): the current through the selected device against what the sensed column adds.
 """
 
 from __future__ import annotations
@@ -37,6 +39,24 @@ class SizeRow:
 
 def relative_error(a: np.ndarray, ref: np.ndarray) -> float:
     return float(np.linalg.norm(a - ref) / np.linalg.norm(ref))
+
+
+def sneak_study(out: Path, rng, size: int = 32, r_wire: float = 2.5) -> list[dict]:
+    """Read the worst-placed cell (far from driver and sense) of a size x size passive array three ways."""
+    with Crossbar(size, size, "0T1R", r_row=r_wire, r_col=r_wire) as xb:
+        xb.set_conductance(rng.uniform(G_MIN, G_MAX, xb.shape))
+        row, col = 0, size - 1
+        reads = [xb.read_cell(row, col, v_read=V_READ, scheme=s, backend="spice") for s in ("float", "V/2", "V/3")]
+    print(f"\nSneak paths: cell ({row}, {col}) of a {size}x{size} passive array, {r_wire:g} ohm/segment,"
+          f" V_read = {V_READ:g} V (ngspice)")
+    print(f"{'scheme':>7} {'selected uA':>12} {'sensed uA':>10} {'sneak uA':>9} {'sensed/expected':>16}")
+    rows = []
+    for r in reads:
+        print(f"{r.scheme:>7} {r.selected_current * 1e6:>12.4f} {r.sensed_current * 1e6:>10.4f}"
+              f" {r.sneak_current * 1e6:>9.4f} {r.sensed_current / r.expected_current:>16.3f}")
+        rows.append(asdict(r))
+    (out / "sneak_paths.json").write_text(json.dumps(rows, indent=1))
+    return rows
 
 
 def run_read_study(out_dir="runs/read-study", map_size=128, sizes=(16, 32, 64, 128), r_wire=2.5, batch=16,
@@ -87,5 +107,6 @@ def run_read_study(out_dir="runs/read-study", map_size=128, sizes=(16, 32, 64, 1
     plot_error_vs_size(out / "read_error_vs_size.png", list(sizes), series,
                        f"Read error from IR drop, {r_wire:g} ohm per segment (fast model)")
     (out / "read_error_vs_size.json").write_text(json.dumps([asdict(r) for r in rows], indent=1))
-    print(f"\nwrote {out / 'ir_drop_map.png'}, {out / 'read_error_vs_size.png'}, {out / 'read_error_vs_size.json'}")
+    sneak_study(out, rng, size=min(32, max(sizes)), r_wire=r_wire)
+    print(f"\nwrote {out / 'ir_drop_map.png'}, {out / 'read_error_vs_size.png'}, {out / 'read_error_vs_size.json'}, {out / 'sneak_paths.json'}")
     return rows

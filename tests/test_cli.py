@@ -1,0 +1,39 @@
+"""The `spicelim` command: doctor and a small read study."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from spicelim.cli import main
+
+pytestmark = pytest.mark.spice
+
+
+def test_doctor_passes_here(capsys):
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    for name in ("ngspice version", "ngspice KLU", "ngspice OSDI", "PySpice", "openvaf-r", "2x2 test read"):
+        assert name in out
+    assert "all checks passed" in out
+
+
+def test_doctor_reports_missing_ngspice(tmp_path):
+    """With ngspice off the PATH, doctor fails and says how to install it."""
+    env = {"PATH": str(tmp_path), "HOME": str(tmp_path)}
+    res = subprocess.run([sys.executable, "-m", "spicelim.cli", "doctor"], capture_output=True, text=True, env=env)
+    assert res.returncode == 1
+    assert "FAIL ngspice" in res.stdout and "bookworm-backports" in res.stdout
+
+
+def test_small_read_study(tmp_path, capsys):
+    out = tmp_path / "study"
+    assert main(["read-study", "--out", str(out), "--map-size", "8", "--sizes", "4", "8", "--batch", "3"]) == 0
+    for name in ("ir_drop_map.png", "read_error_vs_size.png", "read_error_vs_size.json", "sneak_paths.json"):
+        assert (out / name).stat().st_size > 0
+    rows = json.loads((out / "read_error_vs_size.json").read_text())
+    assert {(r["size"], r["cell"]) for r in rows} == {(4, "0T1R"), (4, "1T1R"), (8, "0T1R"), (8, "1T1R")}
+    for r in rows:
+        assert r["fast_vs_spice"] < (1e-6 if r["cell"] == "0T1R" else 1e-3)
+        assert r["read_error"] > 0  # wires always cost something
