@@ -8,8 +8,16 @@
 
 from . import devices, errors
 from .crossbar import BACKENDS, CellRead, Crossbar
-from .errors import (ConvergenceError, InvalidParameterError, NetlistInjectionError, ShapeError, SimulationError,
-                     SimulationTimeout, SpicelimError, WorkerCrash)
+from .errors import (
+                     ConvergenceError,
+                     InvalidParameterError,
+                     NetlistInjectionError,
+                     ShapeError,
+                     SimulationError,
+                     SimulationTimeout,
+                     SpicelimError,
+                     WorkerCrash,
+)
 from .params import CrossbarParams
 from .results import OperatingPoints
 

@@ -73,6 +73,13 @@ class LineBias:
     def shape(self) -> tuple[int, int]:
         return (self.row_v.shape[1], self.col_v.shape[1])
 
+    def take(self, start: int, stop: int) -> LineBias:
+        """The bias points start..stop-1 of this batch (same terminals)."""
+        if (start, stop) == (0, self.batch):
+            return self
+        return LineBias(row_v=self.row_v[start:stop], col_v=self.col_v[start:stop], row_r=self.row_r,
+                        col_r=self.col_r, row_float=self.row_float, col_float=self.col_float)
+
     def row_is_constant(self) -> np.ndarray:
         """(M,) True where a row source has the same voltage for every batch item."""
         return np.all(self.row_v == self.row_v[:1], axis=0)

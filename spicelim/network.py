@@ -109,7 +109,6 @@ class CrossbarNetwork:
         column segment (i, j) the one after it (C[i,j]->C[i+1,j], C[M-1,j]->S[j]).
         """
         p = self.params
-        m, n = p.shape
         if p.r_row > 0:
             left = np.concatenate([self.row_end[:, None], self.row_node[:, :-1]], axis=1)
             yield "row", left, self.row_node, p.r_row

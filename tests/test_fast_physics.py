@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from reference import solve_crossbar
 
 import spicelim
-from reference import solve_crossbar
 
 
 def series_current(v, g, r_source, r_row, r_col):

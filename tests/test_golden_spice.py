@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from reference import solve_crossbar
 
 pytestmark = pytest.mark.spice

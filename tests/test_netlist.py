@@ -64,7 +64,7 @@ def test_1t1r_netlist():
     assert "Rcell0_1 r0_1 x0_1 65536" in t
     assert "Msel0_1 x0_1 wl0 c0_1 0 nmos_1t1r w=2e-06 l=1e-06" in t
     assert "Vwl1 wl1 0 5" in t
-    assert re.search(r"^\.model nmos_1t1r nmos level=1 vto=0\.8 kp=0\.00012", t, re.M)
+    assert re.search(r"^\.model nmos_1t1r nmos level=1 vto=0\.8 kp=0\.00012", t, re.MULTILINE)
 
 
 def test_transposed_and_selected_terminals():

@@ -54,9 +54,8 @@ def test_non_convergence_is_typed_and_names_the_netlist(tmp_path):
 
 
 def test_rejected_netlist_is_a_simulation_error(tmp_path):
-    with NgspiceWorker() as w:
-        with pytest.raises(SimulationError, match="rejected"):
-            w.run("bad\nR1 1 0 1k\nQ1 1 2 3 nosuchmodel\n.op\n.end\n", ["v(1)"], 1, save_failed=saver(tmp_path))
+    with NgspiceWorker() as w, pytest.raises(SimulationError, match="rejected"):
+        w.run("bad\nR1 1 0 1k\nQ1 1 2 3 nosuchmodel\n.op\n.end\n", ["v(1)"], 1, save_failed=saver(tmp_path))
 
 
 def test_timeout_kills_and_restarts_worker(tmp_path, rng):

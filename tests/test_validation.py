@@ -1,7 +1,6 @@
 """Bad input gets a typed error with a clear message before anything is simulated."""
 
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -84,10 +84,10 @@ class BlockSystem:
         self.thomas_diag = diag
         self.a_row = a_row
 
-        t_inv = self._row_solve(np.broadcast_to(np.eye(n), (m, n, n)))  # (M, N, N): every T_i^-1
-        self.t_inv_first = t_inv[:, :, 0].copy()  # a row's response to its driver
-        h_all = -(g[:, :, None] * t_inv * g[:, None, :])
-        del t_inv
+        h_all = self._row_solve(np.broadcast_to(np.eye(n), (m, n, n)))  # (M, N, N): every T_i^-1
+        self.t_inv_first = h_all[:, :, 0].copy()  # a row's response to its driver
+        h_all *= -g[:, :, None]  # in place: H_i = G_i + K_i - G_i T_i^-1 G_i
+        h_all *= g[:, None, :]
         idx = np.arange(n)
         h_all[:, idx, idx] += g + k
         self.s_inv = h_all  # overwritten block by block with S_i^-1
@@ -119,7 +119,7 @@ class BlockSystem:
         """Solve every bias point; `rows=False` skips what only the row currents and maps need."""
         if terminal_pattern(bias) != self.pattern:
             raise ValueError("bias has a different terminal pattern than the factored system")
-        m, n = self.params.shape
+        m = self.params.rows
         g, a = self.cell_g, self.a_col
         bsz = bias.batch
         row_src = (self.g_row_end[None, :] * bias.row_v).T  # (M, B): current injected at R[i, 0]

@@ -92,7 +92,6 @@ class NodalSystem:
         if terminal_pattern(bias) != self.pattern:
             raise ValueError("bias has a different terminal pattern than the factored system")
         net, params = self.net, self.params
-        m, n_cols = params.shape
         bsz = bias.batch
         n = net.n_nodes
         # Source voltage seen by every terminal node, per batch item: (n_nodes, B).

@@ -15,7 +15,7 @@ from ..errors import NetlistInjectionError
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _RESERVED = {"shell", "control", "endc", "end", "include", "lib", "exec", "source"}
-_TEXT_FORBIDDEN = re.compile(r"[\r\n\x00;]|^\s*[.*+]|\bshell\b|\.control\b|\.endc\b|\.include\b|\.lib\b", re.I)
+_TEXT_FORBIDDEN = re.compile(r"[\r\n\x00;]|^\s*[.*+]|\bshell\b|\.control\b|\.endc\b|\.include\b|\.lib\b", re.IGNORECASE)
 
 
 def safe_name(name: str, what: str = "name") -> str:

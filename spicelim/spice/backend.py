@@ -57,13 +57,9 @@ class SpiceBackend:
 
     def operate(self, params: CrossbarParams, conductance: np.ndarray, bias: LineBias, *,
                 rows: bool = True, cols: bool = True, nodes: bool = False) -> OperatingPoints:
-        parts = []
-        for start in range(0, bias.batch, self.max_batch):
-            stop = min(start + self.max_batch, bias.batch)
-            chunk = LineBias(row_v=bias.row_v[start:stop], col_v=bias.col_v[start:stop], row_r=bias.row_r,
-                             col_r=bias.col_r, row_float=bias.row_float, col_float=bias.col_float) \
-                if (start, stop) != (0, bias.batch) else bias
-            parts.append(self._run(params, conductance, chunk, rows, cols, nodes))
+        parts = [self._run(params, conductance, bias.take(start, min(start + self.max_batch, bias.batch)),
+                           rows, cols, nodes)
+                 for start in range(0, bias.batch, self.max_batch)]
         if len(parts) == 1:
             return parts[0]
 

@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import ConvergenceError, EnvironmentProblem, SimulationError, SimulationTimeout, WorkerCrash
 
 _CONVERGENCE = re.compile(r"no convergence|iteration limit|timestep too small|gmin stepping failed|"
-                          r"source stepping failed|singular matrix|dc sweep failed", re.I)
+                          r"source stepping failed|singular matrix|dc sweep failed", re.IGNORECASE)
 _LOG_TAIL_LINES = 25
 
 
