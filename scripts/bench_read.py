@@ -24,6 +24,7 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -46,26 +47,29 @@ def status_kb(pid: int, key: str) -> int:
     return 0
 
 
-def raw_ngspice(netlist_text: str) -> tuple[float, float]:
-    """Wall time (s) and peak RSS (MB) of `ngspice -b -r out.raw netlist` in a fresh process.
+# Runs one command and prints its wall time, peak RSS (KiB) and exit code. A small launcher is
+# needed: Linux counts the resident peak of the process that forked (or vforked) a child into the
+# child's ru_maxrss, so timing ngspice straight from this (large) process would report our peak.
+_LAUNCHER = """
+import os, subprocess, sys, time
+start = time.perf_counter()
+proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+_, status, usage = os.wait4(proc.pid, 0)
+print(time.perf_counter() - start, usage.ru_maxrss, os.waitstatus_to_exitcode(status))
+"""
 
-    posix_spawn (vfork) rather than fork: a forked copy of this process would count its own
-    resident memory into the child's peak.
-    """
-    exe = shutil.which("ngspice")
+
+def raw_ngspice(netlist_text: str) -> tuple[float, float]:
+    """Wall time (s) and peak RSS (MB) of `ngspice -b -r out.raw netlist` in a fresh process."""
     with tempfile.TemporaryDirectory() as tmp:
         path = write_netlist(Path(tmp) / "read.cir", netlist_text)
         raw = Path(tmp) / "out.raw"
-        quiet = [(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-                 (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)]
-        start = time.perf_counter()
-        pid = os.posix_spawn(exe, [exe, "-b", "-r", str(raw), str(path)], os.environ, file_actions=quiet)
-        _, status, usage = os.wait4(pid, 0)
-        seconds = time.perf_counter() - start
-        code = os.waitstatus_to_exitcode(status)
-        if code != 0 or not raw.exists():
+        res = subprocess.run([sys.executable, "-c", _LAUNCHER, shutil.which("ngspice"), "-b", "-r", str(raw), str(path)],
+                             capture_output=True, text=True, check=True, cwd=tmp)
+        seconds, peak_kb, code = res.stdout.split()
+        if int(code) != 0 or not raw.exists():
             raise RuntimeError(f"plain ngspice failed on the netlist (exit {code})")
-    return seconds, usage.ru_maxrss / 1024
+    return float(seconds), int(peak_kb) / 1024
 
 
 def machine() -> str:
