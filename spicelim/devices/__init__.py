@@ -1,5 +1,8 @@
 """Device models that sit in crossbar cells: memristive devices and the 1T1R selector transistor."""
 
+from .base import MemristorModel
 from .nmos import ModelCard, NmosSelector, load_model_card
+from .simulate import DeviceTrace, simulate
+from .vteam import VTEAM
 
-__all__ = ["ModelCard", "NmosSelector", "load_model_card"]
+__all__ = ["VTEAM", "DeviceTrace", "MemristorModel", "ModelCard", "NmosSelector", "load_model_card", "simulate"]

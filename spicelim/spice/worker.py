@@ -20,11 +20,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ConvergenceError, EnvironmentProblem, SimulationError, SimulationTimeout, WorkerCrash
+from ..errors import (ConvergenceError, EnvironmentProblem, NetlistInjectionError, SimulationError, SimulationTimeout,
+                      WorkerCrash)
 
 _CONVERGENCE = re.compile(r"no convergence|iteration limit|timestep too small|gmin stepping failed|"
                           r"source stepping failed|singular matrix|dc sweep failed", re.IGNORECASE)
 _LOG_TAIL_LINES = 25
+_SAFE_PATH = re.compile(r"^/[A-Za-z0-9_./+-]+$")
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ def _child_main(conn) -> None:  # pragma: no cover - runs in the worker process
         conn.send({"ok": False, "kind": "environment", "message": f"cannot start libngspice: {exc}"})
         return
     conn.send({"ok": True, "version": getattr(ng, "_ngspice_version", None)})
+    loaded_osdi: set[str] = set()
 
     def fetch(plot: str, name: str) -> np.ndarray | None:
         info = ng._ngspice_shared.ngGet_Vec_Info(f"{plot}.{name}".encode("ascii"))
@@ -82,6 +85,17 @@ def _child_main(conn) -> None:  # pragma: no cover - runs in the worker process
             return
         start = time.perf_counter()
         ng.lines = []
+        osdi_error = None
+        for lib in request.get("osdi", ()):
+            if lib not in loaded_osdi:
+                ng.command(f"osdi {lib}")
+                if any("error" in ln.lower() for ln in ng.lines):
+                    osdi_error = f"ngspice could not load the OSDI library {lib}"
+                    break
+                loaded_osdi.add(lib)
+        if osdi_error:
+            conn.send({"ok": False, "kind": "load", "log": "\n".join(ng.lines), "message": osdi_error})
+            continue
         lines = [ln for ln in request["netlist"].splitlines() if ln] + [""]
         keep = [ffi.new("char[]", ln.encode("ascii")) for ln in lines] + [FFI.NULL]
         rc_load = ng._ngspice_shared.ngSpice_Circ(ffi.new("char *[]", keep))
@@ -95,9 +109,12 @@ def _child_main(conn) -> None:  # pragma: no cover - runs in the worker process
             ng.command("run")
             plot = ng._ngspice_shared.ngSpice_CurPlot()
             plot = ffi.string(plot).decode() if plot != FFI.NULL else ""
+            length = request["length"]
             for name in request["vectors"]:
                 arr = fetch(plot, name)
-                if arr is None or arr.shape[0] != request["length"]:
+                if length is None and arr is not None:
+                    length = arr.shape[0]  # a transient: every vector has the length of the first
+                if arr is None or arr.shape[0] != length or length == 0:
                     missing.append(name)
                 else:
                     vectors[name] = arr
@@ -180,16 +197,22 @@ class NgspiceWorker:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
 
-    def run(self, netlist: str, vectors: list[str], length: int, *, save_failed) -> RunOutput:
-        """Simulate `netlist` and return the named vectors, each of `length` points.
+    def run(self, netlist: str, vectors: list[str], length: int | None, *, save_failed,
+            osdi: tuple[str, ...] = ()) -> RunOutput:
+        """Simulate `netlist` and return the named vectors, each of `length` points (None: any, but equal).
+
+        `osdi` lists OSDI libraries the netlist's models need; each is loaded once per worker.
 
         `save_failed` is called with the netlist text when something goes wrong and returns the
         path it saved the netlist to; that path goes into the raised error.
         """
+        for lib in osdi:
+            if not _SAFE_PATH.match(lib):
+                raise NetlistInjectionError(f"OSDI library path {lib!r} may only hold letters, digits and _ . / + -")
         if self._proc is None or not self._proc.is_alive():
             self._start()
         try:
-            self._conn.send({"netlist": netlist, "vectors": vectors, "length": length})
+            self._conn.send({"netlist": netlist, "vectors": vectors, "length": length, "osdi": list(osdi)})
         except (OSError, BrokenPipeError):
             self._kill()
             raise WorkerCrash("the ngspice worker was gone before the netlist reached it",

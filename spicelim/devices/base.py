@@ -1,0 +1,60 @@
+"""What every memristor model provides: numpy equations, a Verilog-A source and a behavioural twin.
+
+A model is a frozen dataclass of its parameters. Its state has the model's own unit (metres for
+VTEAM); SPICE netlists carry the normalised state x = (s - s_lo) / (s_hi - s_lo). The three
+implementations share one definition:
+  - `state_rate(v, s)` and `current(v, s)`: vectorised numpy, used by the fast backend;
+  - `va_source`: a Verilog-A file under models/, compiled by OpenVAF (spice backend);
+  - `behavioural_subckt()`: the same equations as ngspice B-sources with a 1 F capacitor holding
+    the state, for ngspice without OpenVAF.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+class MemristorModel:
+    """Base class of the device models (subclasses are frozen dataclasses)."""
+
+    #: Verilog-A module name and file, and the behavioural subcircuit name.
+    va_module: str = ""
+    va_file: Path | None = None
+    state_unit: str = ""
+
+    # ---------------------------------------------------------------- equations (numpy)
+    @property
+    def state_bounds(self) -> tuple[float, float]:
+        raise NotImplementedError
+
+    def state_rate(self, v: np.ndarray, s: np.ndarray) -> np.ndarray:
+        """d(state)/dt in state units per second at device voltage v (volts)."""
+        raise NotImplementedError
+
+    def current(self, v: np.ndarray, s: np.ndarray) -> np.ndarray:
+        """Device current (amperes, from + to - terminal) at voltage v and state s."""
+        raise NotImplementedError
+
+    def conductance(self, s: np.ndarray, v_read: float = 0.1) -> np.ndarray:
+        """Chord conductance i(v_read) / v_read at state s, siemens."""
+        return self.current(np.full_like(np.asarray(s, dtype=float), v_read), s) / v_read
+
+    # ---------------------------------------------------------------- state normalisation
+    def normalise(self, s) -> np.ndarray:
+        lo, hi = self.state_bounds
+        return (np.asarray(s, dtype=float) - lo) / (hi - lo)
+
+    def denormalise(self, x) -> np.ndarray:
+        lo, hi = self.state_bounds
+        return lo + np.asarray(x, dtype=float) * (hi - lo)
+
+    # ---------------------------------------------------------------- netlist pieces
+    def va_parameters(self) -> dict[str, float]:
+        """Model-card parameters of the Verilog-A module."""
+        raise NotImplementedError
+
+    def behavioural_subckt(self, name: str) -> str:
+        """`.subckt name p n params: x0=...` text implementing the model with B-sources."""
+        raise NotImplementedError
