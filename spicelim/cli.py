@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+import numpy as np
+
 
 def _doctor(args) -> int:
     from .doctor import run_doctor
@@ -28,6 +30,24 @@ def _read_study(args) -> int:
     return 0
 
 
+def _device_curves(args) -> int:
+    from .devices import VTEAM
+    from .studies.device_curves import device_curves
+
+    models = {"vteam": VTEAM}
+    dev = models[args.model]()
+    res = device_curves(dev, args.out, sine_amplitude=args.sine_amplitude, sine_frequency=args.sine_frequency,
+                        set_amplitude=args.set_amplitude, reset_amplitude=args.reset_amplitude,
+                        pulse_width=args.pulse_width, pulses=args.pulses)
+    g = {k: np.asarray(v) for k, v in res["ltp_ltd"].items()}
+    ref = g["numpy"]
+    for label, values in g.items():
+        dev_pct = 100 * np.max(np.abs(values - ref)) / np.ptp(ref)
+        print(f"{label:>12}: conductance after each pulse, max deviation from numpy {dev_pct:.3f} % of the swing")
+    print(f"wrote {args.out}/{args.model}_hysteresis.png, {args.model}_ltp_ltd.png, {args.model}_curves.json")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spicelim", description="Circuit-level crossbar simulation with ngspice.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -43,6 +63,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="largest size also solved by ngspice to check the fast model (default 128)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_read_study)
+    p = sub.add_parser("device-curves", help="pinched hysteresis and conductance-vs-pulse curves of a device model")
+    p.add_argument("--model", choices=["vteam"], default="vteam")
+    p.add_argument("--out", default="runs/device-curves")
+    p.add_argument("--sine-amplitude", type=float, default=1.0, help="volts (default 1)")
+    p.add_argument("--sine-frequency", type=float, default=2e4, help="hertz (default 2e4)")
+    p.add_argument("--set-amplitude", type=float, default=1.0, help="volts (default 1)")
+    p.add_argument("--reset-amplitude", type=float, default=-1.0, help="volts (default -1)")
+    p.add_argument("--pulse-width", type=float, default=1e-6, help="seconds (default 1e-6)")
+    p.add_argument("--pulses", type=int, default=20, help="pulses of each polarity (default 20)")
+    p.set_defaults(func=_device_curves)
     return parser
 
 

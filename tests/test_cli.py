@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from spicelim.cli import main
@@ -37,3 +38,21 @@ def test_small_read_study(tmp_path, capsys):
     for r in rows:
         assert r["fast_vs_spice"] < (1e-6 if r["cell"] == "0T1R" else 1e-3)
         assert r["read_error"] > 0  # wires always cost something
+
+
+def test_device_curves_command(tmp_path, capsys):
+    out = tmp_path / "curves"
+    assert main(["device-curves", "--out", str(out), "--pulses", "4", "--pulse-width", "5e-7"]) == 0
+    for name in ("vteam_hysteresis.png", "vteam_ltp_ltd.png", "vteam_curves.json"):
+        assert (out / name).stat().st_size > 0
+    res = json.loads((out / "vteam_curves.json").read_text())
+    g = {k: np.asarray(v) for k, v in res["ltp_ltd"].items()}
+    assert set(g) == {"verilog-a", "behavioural", "numpy"} and len(g["numpy"]) == 9
+    swing = np.ptp(g["numpy"])
+    assert swing > 0
+    for values in g.values():
+        assert np.max(np.abs(values - g["numpy"])) < 0.01 * swing
+    # A sine through the origin: the loop is pinched (i = 0 at v = 0) on every implementation.
+    for curve in res["hysteresis"].values():
+        v, i = np.asarray(curve["v"]), np.asarray(curve["i"])
+        assert np.all(np.abs(i[np.abs(v) < 1e-3]) < 1e-3 * np.max(np.abs(i)))
