@@ -4,5 +4,6 @@ from .base import MemristorModel
 from .nmos import ModelCard, NmosSelector, load_model_card
 from .simulate import DeviceTrace, simulate
 from .vteam import VTEAM
+from .yakopcic import Yakopcic
 
-__all__ = ["VTEAM", "DeviceTrace", "MemristorModel", "ModelCard", "NmosSelector", "load_model_card", "simulate"]
+__all__ = ["VTEAM", "Yakopcic", "DeviceTrace", "MemristorModel", "ModelCard", "NmosSelector", "load_model_card", "simulate"]

@@ -22,6 +22,7 @@ class MemristorModel:
     #: Verilog-A module name and file, and the behavioural subcircuit name.
     va_module: str = ""
     va_file: Path | None = None
+    va_state_var: str = ""  # the Verilog-A output variable holding the state, in the model's unit
     state_unit: str = ""
 
     # ---------------------------------------------------------------- equations (numpy)

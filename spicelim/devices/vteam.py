@@ -75,6 +75,7 @@ class VTEAM(MemristorModel):
 
     va_module = "vteam"
     va_file = MODELS_DIR / "vteam.va"
+    va_state_var = "w"
     state_unit = "m"
 
     def __post_init__(self):
