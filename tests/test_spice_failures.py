@@ -106,3 +106,40 @@ def test_memory_stays_flat_over_1000_reads(tmp_path, rng):
     growth_mb = (_rss_kb(backend.worker.pid) + _rss_kb(os.getpid()) - before) / 1024
     assert growth_mb <= 50, f"memory grew by {growth_mb:.1f} MB over 1000 reads"
     backend.close()
+
+
+def test_user_script_without_main_guard(tmp_path):
+    """The README quick start saved as a plain script (no __main__ guard) reads through ngspice."""
+    script = tmp_path / "quick.py"
+    script.write_text(
+        "import numpy as np\nimport spicelim\n"
+        "xb = spicelim.Crossbar(rows=3, cols=2, r_row=1.0, r_col=1.0)\n"
+        "xb.set_conductance(np.full((3, 2), 1e-5))\n"
+        "print(float(xb.read(np.array([0.1, 0.2, 0.3]), backend='spice').sum()))\nxb.close()\n")
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True)
+    assert float(out.stdout.strip()) == pytest.approx(0.6 * 2 * 1e-5, rel=1e-2)
+
+
+def test_interrupted_read_never_leaks_into_the_next(tmp_path, monkeypatch):
+    from multiprocessing.connection import Connection
+
+    with NgspiceWorker() as w:
+        w.run(SQUARE, ["v(1)"], 1, save_failed=saver(tmp_path))
+        real_poll = Connection.poll
+        calls = {"n": 0}
+
+        def interrupted(self, timeout=0.0):
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise KeyboardInterrupt
+            return real_poll(self, timeout)
+
+        monkeypatch.setattr(Connection, "poll", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            w.run(SQUARE, ["v(1)"], 1, save_failed=saver(tmp_path))
+        other = SQUARE.replace("V1 in 0 2", "V1 in 0 5")
+        out = w.run(other, ["v(1)"], 1, save_failed=saver(tmp_path))
+        assert out.vectors["v(1)"][0] == pytest.approx(2.5)

@@ -1,27 +1,37 @@
 """ngspice (libngspice, through PySpice) in a separate worker process.
 
 A crash or hang inside ngspice must not take the caller with it, so every simulation runs in a
-child process started with the `spawn` method. The parent sends netlist text and the names of
-the vectors it wants; the child loads the circuit with `ngSpice_Circ`, runs it, copies the
-vectors out, then frees the circuit (`destroy all`, `remcirc`) so memory stays flat.
+child process: `python -m spicelim.spice._worker_main FD`, talking over one end of a socket pair with
+pickled messages. (A `multiprocessing` spawn would re-run the caller's script in the child, which
+breaks every user script without an `if __name__ == "__main__":` guard.) The parent sends
+netlist text, the names of the vectors it wants and a request number; the child loads the circuit
+with `ngSpice_Circ`, runs it, copies the vectors out, then frees the circuit (`destroy all`,
+`remcirc`) so memory stays flat, and answers with the same request number.
 
 PySpice raises on any stderr line that is not a warning, including ngspice's progress messages
 during gmin and source stepping ("Trying gmin = ..."). The child therefore talks to the shared
 library directly through PySpice's handle and judges success itself: by the analysis having
 produced every requested vector with the expected length, and by ngspice's own error lines.
+
+After any failure, timeout or interruption the parent kills the worker, so a half-read answer or
+a libngspice left in a bad state by a rejected netlist never meets the next simulation.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import itertools
 import re
+import socket
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 
 import numpy as np
 
-from ..errors import (ConvergenceError, EnvironmentProblem, NetlistInjectionError, SimulationError, SimulationTimeout,
-                      WorkerCrash)
+from ..errors import (ConvergenceError, EnvironmentProblem, InvalidParameterError, NetlistInjectionError,
+                      SimulationError, SimulationTimeout, WorkerCrash)
 
 _CONVERGENCE = re.compile(r"no convergence|iteration limit|timestep too small|gmin stepping failed|"
                           r"source stepping failed|singular matrix|dc sweep failed", re.IGNORECASE)
@@ -40,7 +50,7 @@ class RunOutput:
 
 # ----------------------------------------------------------------------------- child side
 
-def _child_main(conn) -> None:  # pragma: no cover - runs in the worker process
+def child_main(conn) -> None:  # pragma: no cover - runs in the worker process
     import logging
 
     logging.getLogger("PySpice").setLevel(logging.CRITICAL)
@@ -83,6 +93,7 @@ def _child_main(conn) -> None:  # pragma: no cover - runs in the worker process
             return
         if request is None:
             return
+        tag = request["id"]
         start = time.perf_counter()
         ng.lines = []
         osdi_error = None
@@ -94,7 +105,7 @@ def _child_main(conn) -> None:  # pragma: no cover - runs in the worker process
                     break
                 loaded_osdi.add(lib)
         if osdi_error:
-            conn.send({"ok": False, "kind": "load", "log": "\n".join(ng.lines), "message": osdi_error})
+            conn.send({"id": tag, "ok": False, "kind": "load", "log": "\n".join(ng.lines), "message": osdi_error})
             continue
         lines = [ln for ln in request["netlist"].splitlines() if ln] + [""]
         keep = [ffi.new("char[]", ln.encode("ascii")) for ln in lines] + [FFI.NULL]
@@ -123,14 +134,14 @@ def _child_main(conn) -> None:  # pragma: no cover - runs in the worker process
         log = "\n".join(ng.lines)
         ng.lines = []
         if load_error:
-            conn.send({"ok": False, "kind": "load", "log": log, "message": "ngspice rejected the netlist"})
+            conn.send({"id": tag, "ok": False, "kind": "load", "log": log, "message": "ngspice rejected the netlist"})
         elif missing:
             kind = "convergence" if _CONVERGENCE.search(log) else "run"
-            conn.send({"ok": False, "kind": kind, "log": log,
+            conn.send({"id": tag, "ok": False, "kind": kind, "log": log,
                        "message": f"the analysis produced no usable result for {len(missing)} vector(s),"
                                   f" first {missing[0]}"})
         else:
-            conn.send({"ok": True, "vectors": vectors, "log": log, "seconds": time.perf_counter() - start})
+            conn.send({"id": tag, "ok": True, "vectors": vectors, "log": log, "seconds": time.perf_counter() - start})
 
 
 # ----------------------------------------------------------------------------- parent side
@@ -143,55 +154,61 @@ class NgspiceWorker:
     """
 
     def __init__(self, timeout_s: float = 3600.0):
-        if not timeout_s > 0:
-            raise ValueError("timeout_s must be > 0")
+        if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not timeout_s > 0:
+            raise InvalidParameterError(f"timeout_s must be a number of seconds > 0, got {timeout_s!r}")
         self.timeout_s = float(timeout_s)
-        self._proc = None
-        self._conn = None
+        self._proc: subprocess.Popen | None = None
+        self._conn: Connection | None = None
+        self._ids = itertools.count(1)
         self.version = None
 
     def _start(self) -> None:
-        ctx = mp.get_context("spawn")
-        parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_child_main, args=(child,), daemon=True, name="spicelim-ngspice")
-        proc.start()
-        child.close()
-        if not parent.poll(120):
-            proc.kill()
+        mine, theirs = socket.socketpair()
+        try:
+            proc = subprocess.Popen([sys.executable, "-m", "spicelim.spice._worker_main", str(theirs.fileno())],
+                                    pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        finally:
+            theirs.close()
+        conn = Connection(mine.detach())
+        self._proc, self._conn = proc, conn
+        if not conn.poll(120):
+            self._kill()
             raise EnvironmentProblem("the ngspice worker did not start within 120 s")
         try:
-            hello = parent.recv()
-        except EOFError:
-            proc.join(5)
-            raise EnvironmentProblem(f"the ngspice worker died while loading libngspice (exit code {proc.exitcode});"
+            hello = conn.recv()
+        except (EOFError, OSError):
+            code = self._kill()
+            raise EnvironmentProblem(f"the ngspice worker died while loading libngspice (exit code {code});"
                                      " run `spicelim doctor`") from None
         if not hello.get("ok"):
-            proc.join(5)
+            self._kill()
             raise EnvironmentProblem(hello["message"] + "; run `spicelim doctor` or scripts/install.sh")
-        self._proc, self._conn, self.version = proc, parent, hello.get("version")
+        self.version = hello.get("version")
 
     def close(self) -> None:
         """Stop the worker process (idempotent)."""
-        proc, conn = self._proc, self._conn
-        self._proc = self._conn = None
-        if proc is None:
+        if self._proc is None:
             return
         try:
-            conn.send(None)
-            proc.join(5)
-        except (OSError, BrokenPipeError):
+            self._conn.send(None)
+            self._proc.wait(5)
+        except (OSError, subprocess.TimeoutExpired):
             pass
-        if proc.is_alive():
-            proc.kill()
-            proc.join(5)
-        conn.close()
+        self._kill()
 
-    def _kill(self) -> None:
-        if self._proc is not None:
-            self._proc.kill()
-            self._proc.join(5)
-            self._conn.close()
+    def _kill(self) -> int | None:
+        """Kill the worker (if still running), reap it and return its exit code."""
+        proc, conn = self._proc, self._conn
         self._proc = self._conn = None
+        code = None
+        if proc is not None:
+            if proc.poll() is None:
+                proc.kill()
+            code = proc.wait()
+        if conn is not None:
+            conn.close()
+        return code
 
     @property
     def pid(self) -> int | None:
@@ -209,27 +226,33 @@ class NgspiceWorker:
         for lib in osdi:
             if not _SAFE_PATH.match(lib):
                 raise NetlistInjectionError(f"OSDI library path {lib!r} may only hold letters, digits and _ . / + -")
-        if self._proc is None or not self._proc.is_alive():
+        if not netlist.isascii():
+            raise NetlistInjectionError("netlist text must be ASCII")
+        if self._proc is None or self._proc.poll() is not None:
+            self._kill()
             self._start()
+        tag = next(self._ids)
         try:
-            self._conn.send({"netlist": netlist, "vectors": vectors, "length": length, "osdi": list(osdi)})
-        except (OSError, BrokenPipeError):
-            self._kill()
-            raise WorkerCrash("the ngspice worker was gone before the netlist reached it",
-                              str(save_failed(netlist))) from None
-        if not self._conn.poll(self.timeout_s):
-            self._kill()
-            raise SimulationTimeout(f"ngspice did not finish within {self.timeout_s:g} s; the worker was killed",
-                                    str(save_failed(netlist)))
-        try:
+            self._conn.send({"id": tag, "netlist": netlist, "vectors": vectors, "length": length, "osdi": list(osdi)})
+            if not self._conn.poll(self.timeout_s):
+                self._kill()
+                raise SimulationTimeout(f"ngspice did not finish within {self.timeout_s:g} s; the worker was killed",
+                                        str(save_failed(netlist)))
             reply = self._conn.recv()
         except (EOFError, OSError):
-            code = self._proc.exitcode if self._proc is not None else None
-            self._kill()
+            code = self._kill()
             raise WorkerCrash(f"the ngspice worker died during the simulation (exit code {code})",
                               str(save_failed(netlist))) from None
+        except BaseException:
+            self._kill()  # interrupted (e.g. KeyboardInterrupt): the answer must never reach a later run
+            raise
+        if reply.get("id") != tag:
+            self._kill()
+            raise WorkerCrash(f"the ngspice worker answered request {reply.get('id')} instead of {tag}",
+                              str(save_failed(netlist)))
         if reply["ok"]:
             return RunOutput(vectors=reply["vectors"], log=reply["log"], seconds=reply["seconds"])
+        self._kill()  # a rejected or failed netlist can leave libngspice in a bad state: start afresh next time
         tail = "\n".join(reply.get("log", "").splitlines()[-_LOG_TAIL_LINES:])
         path = str(save_failed(netlist))
         if reply["kind"] == "convergence":
@@ -246,5 +269,6 @@ class NgspiceWorker:
     def __del__(self):
         try:
             self.close()
-        except Exception:
+        except Exception:  # interpreter shutdown: modules may already be gone
             pass
+
