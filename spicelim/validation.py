@@ -42,9 +42,12 @@ def positive_int(name: str, value, *, maximum: int | None = None) -> int:
 def finite_array(name: str, value, shape: tuple[int, ...] | None = None) -> np.ndarray:
     """Return a float64 copy of `value`, checking it is numeric, finite and (optionally) of `shape`."""
     try:
-        arr = np.array(value, dtype=np.float64)
+        raw = np.asarray(value)
     except (TypeError, ValueError) as exc:
         raise InvalidParameterError(f"{name} must be a numeric array: {exc}") from None
+    if raw.dtype.kind not in "iuf":
+        raise InvalidParameterError(f"{name} must be a real numeric array, got dtype {raw.dtype}")
+    arr = np.array(raw, dtype=np.float64)
     if shape is not None and arr.shape != shape:
         raise ShapeError(f"{name} must have shape {shape}, got {arr.shape}")
     if not np.all(np.isfinite(arr)):

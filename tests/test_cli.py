@@ -37,7 +37,8 @@ def test_small_read_study(tmp_path, capsys):
     assert {(r["size"], r["cell"]) for r in rows} == {(4, "0T1R"), (4, "1T1R"), (8, "0T1R"), (8, "1T1R")}
     for r in rows:
         assert r["fast_vs_spice"] < (1e-6 if r["cell"] == "0T1R" else 1e-3)
-        assert r["read_error"] > 0  # wires always cost something
+    error = {(r["size"], r["cell"]): r["read_error"] for r in rows}
+    assert error[(8, "0T1R")] > error[(4, "0T1R")]  # longer lines, more IR drop
 
 
 def test_device_curves_command(tmp_path, capsys):

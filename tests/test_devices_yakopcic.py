@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
+from test_devices_vteam import pulse_train
 
 from spicelim.devices import Yakopcic, simulate
 from spicelim.errors import InvalidParameterError
-from test_devices_vteam import pulse_train
 
 DEV = Yakopcic()
 

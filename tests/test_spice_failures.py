@@ -73,15 +73,19 @@ def test_timeout_kills_and_restarts_worker(tmp_path, rng):
 
 def test_worker_crash_is_reported(tmp_path, rng):
     backend = spicelim.spice.SpiceBackend(run_dir=tmp_path)
-    xb = spicelim.Crossbar(48, 48, r_row=1.0, r_col=1.0, spice=backend)
-    xb.set_conductance(rng.uniform(1e-6, 1e-4, (48, 48)))
-    xb.read(np.full(48, 0.1), backend="spice")  # start the worker
+    xb = spicelim.Crossbar(64, 64, r_row=1.0, r_col=1.0, spice=backend)
+    xb.set_conductance(rng.uniform(1e-6, 1e-4, (64, 64)))
+    xb.read(np.full(64, 0.1), backend="spice")  # start the worker
     pid = backend.worker.pid
-    threading.Timer(0.2, os.kill, (pid, 9)).start()
-    with pytest.raises(WorkerCrash) as info:
-        xb.read(rng.uniform(-0.2, 0.2, (64, 48)), backend="spice")
-    assert Path(info.value.netlist_path).exists()
-    assert xb.read(np.full(48, 0.1), backend="spice").shape == (48,)
+    killer = threading.Timer(0.3, os.kill, (pid, 9))  # the read below takes about 2 s
+    killer.start()
+    try:
+        with pytest.raises(WorkerCrash) as info:
+            xb.read(rng.uniform(-0.2, 0.2, (64, 64)), backend="spice")
+    finally:
+        killer.cancel()
+    assert Path(info.value.netlist_path).exists() and "exit code -9" in str(info.value)
+    assert xb.read(np.full(64, 0.1), backend="spice").shape == (64,)
     assert backend.worker.pid != pid
     backend.close()
 

@@ -135,3 +135,28 @@ def test_import_does_not_load_heavy_dependencies():
     code = "import spicelim, sys; print(sorted(m for m in ('PySpice', 'matplotlib') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("g,match", [(1e-320, r"\[1e-15, 1000\]"), (1e300, r"\[1e-15, 1000\]"),
+                                     (True, "real numeric"), ("1e-5", "real numeric"), (1e-5 + 1e-6j, "real numeric")])
+def test_conductance_range_and_type(xb, g, match):
+    with pytest.raises(InvalidParameterError, match=match):
+        xb.set_conductance(np.full((3, 4), g))
+
+
+def test_more_typed_errors(xb, tmp_path):
+    xb.set_conductance(np.full((3, 4), 1e-5))
+    with pytest.raises(InvalidParameterError, match="transpose"):
+        xb.read(np.ones(3), backend="fast", transpose="no")
+    with pytest.raises(InvalidParameterError, match="real numeric"):
+        xb.read(["0.1", "0.2", "0.3"], backend="fast")
+    with pytest.raises(InvalidParameterError, match="cannot read"):
+        NmosSelector(card_path=tmp_path / "missing.lib")
+    with pytest.raises(InvalidParameterError, match="max_batch"):
+        SpiceBackend(max_batch="x")
+    with pytest.raises(InvalidParameterError, match="timeout_s"):
+        SpiceBackend(timeout_s=-1)
+    with pytest.raises(InvalidParameterError, match="selector"):
+        spicelim.Crossbar(2, 2, "0T1R", selector=NmosSelector())
+    with pytest.raises(NetlistInjectionError):
+        safe_name("nmos_x\n")

@@ -6,4 +6,4 @@ from .simulate import DeviceTrace, simulate
 from .vteam import VTEAM
 from .yakopcic import Yakopcic
 
-__all__ = ["VTEAM", "Yakopcic", "DeviceTrace", "MemristorModel", "ModelCard", "NmosSelector", "load_model_card", "simulate"]
+__all__ = ["VTEAM", "DeviceTrace", "MemristorModel", "ModelCard", "NmosSelector", "Yakopcic", "load_model_card", "simulate"]

@@ -13,7 +13,6 @@ benchmark `scripts/bench_read.py` measures its error against ngspice.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from .._paths import MODELS_DIR
@@ -25,18 +24,15 @@ DEFAULT_CARD = MODELS_DIR / "nmos_1t1r.lib"
 
 @dataclass(frozen=True)
 class ModelCard:
-    """A parsed `.model` line: its name, type, and parameters (lower-case keys, SI floats)."""
+    """A parsed `.model NAME nmos` card: its name and parameters (lower-case keys, SI floats)."""
 
     name: str
-    kind: str
     params: tuple[tuple[str, float], ...]
-    text: str  # the model card as ngspice reads it (comment lines dropped)
 
     def get(self, key: str, default: float) -> float:
         return dict(self.params).get(key, default)
 
 
-@lru_cache(maxsize=8)
 def load_model_card(path: Path = DEFAULT_CARD) -> ModelCard:
     """Parse one `.model NAME nmos key=value ...` card (continuation lines with `+` allowed).
 
@@ -44,7 +40,10 @@ def load_model_card(path: Path = DEFAULT_CARD) -> ModelCard:
     """
     from ..netlist.safety import safe_name  # the netlist package imports this module
 
-    lines = [ln.strip() for ln in Path(path).read_text().splitlines()]
+    try:
+        lines = [ln.strip() for ln in Path(path).read_text(encoding="ascii").splitlines()]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidParameterError(f"cannot read the NMOS model card {path}: {exc}") from None
     body = [ln for ln in lines if ln and not ln.startswith("*")]
     joined = " ".join(ln[1:].strip() if ln.startswith("+") else ln for ln in body)
     tokens = joined.replace("(", " ").replace(")", " ").split()
@@ -63,8 +62,7 @@ def load_model_card(path: Path = DEFAULT_CARD) -> ModelCard:
         except ValueError:
             raise InvalidParameterError(f"{path}: parameter {key} has a non-numeric value {val!r}") from None
         params.append((safe_name(key.lower(), f"{path}: parameter name"), real_number(f"{path}: {key}", number)))
-    text = "\n".join(ln for ln in body)
-    return ModelCard(name=name, kind=kind, params=tuple(params), text=text)
+    return ModelCard(name=name, params=tuple(params))
 
 
 @dataclass(frozen=True)
@@ -82,22 +80,20 @@ class NmosSelector:
     l: float = 1e-6
     v_gate: float = 5.0
     card_path: Path = field(default=DEFAULT_CARD)
+    card: ModelCard = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         real_number("selector w (m)", self.w, minimum=0.0, strict=True, maximum=1e-3)
         real_number("selector l (m)", self.l, minimum=0.0, strict=True, maximum=1e-3)
         real_number("selector v_gate (V)", self.v_gate, minimum=-100.0, maximum=100.0)
-        card = self.card  # parse now so that a bad card fails at construction
+        card = load_model_card(Path(self.card_path))  # parsed once, here, so a bad card fails at construction
+        object.__setattr__(self, "card", card)
         if card.get("level", 1.0) != 1.0:
             raise InvalidParameterError("the selector on-resistance formula needs a level-1 model card")
         if self.v_gate <= card.get("vto", 0.0):
             raise InvalidParameterError(
                 f"selector v_gate={self.v_gate:g} V is not above the threshold vto={card.get('vto', 0.0):g} V:"
                 " the transistor would be off during reads")
-
-    @property
-    def card(self) -> ModelCard:
-        return load_model_card(Path(self.card_path))
 
     @property
     def on_resistance(self) -> float:

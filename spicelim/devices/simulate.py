@@ -100,10 +100,10 @@ def device_netlist(dev: MemristorModel, t: np.ndarray, v: np.ndarray, x0: float,
 def simulate_spice(dev: MemristorModel, t, v, state0, twin: str | None = None, n_points: int = 2000,
                    worker=None, cache_dir=None) -> DeviceTrace:
     """Run the device in ngspice: the Verilog-A model through OSDI, or the behavioural twin."""
+    from ..netlist.writer import write_netlist
     from ..spice.backend import default_run_dir
     from ..spice.osdi import OpenVafMissing, compile_va
     from ..spice.worker import NgspiceWorker
-    from ..netlist.writer import write_netlist
 
     t, v, s0, n_points = _check(dev, t, v, state0, n_points)
     if twin is not None and twin not in TWINS:

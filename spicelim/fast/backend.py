@@ -10,6 +10,8 @@ from ..results import OperatingPoints
 from .blocks import BlockSystem
 from .nodal import NodalSystem, terminal_pattern
 
+CHUNK_VALUES = 2**24  # at most this many M * N * B values per solve (128 MiB per work array)
+
 
 class FastBackend:
     """Exact solve of the linear network with wires.
@@ -34,12 +36,18 @@ class FastBackend:
                 return entry
         kind = BlockSystem if BlockSystem.applies(params) else NodalSystem
         entry = kind(params, conductance, bias)
-        self._cache = [entry] + self._cache[: self.cache_size - 1]
+        # Factorisations of an older device state will never be used again: drop them.
+        fresh = [e for e in self._cache if e.conductance is conductance]
+        self._cache = [entry] + fresh[: self.cache_size - 1]
         return entry
 
     def operate(self, params: CrossbarParams, conductance: np.ndarray, bias: LineBias, *,
                 rows: bool = True, cols: bool = True, nodes: bool = False) -> OperatingPoints:
-        return self.system(params, conductance, bias).solve(bias, rows=rows, nodes=nodes, name=self.name)
+        system = self.system(params, conductance, bias)
+        step = max(1, CHUNK_VALUES // (params.rows * params.cols))  # bound the (M, N, B) work arrays
+        parts = [system.solve(bias.take(k, min(k + step, bias.batch)), rows=rows, nodes=nodes, name=self.name)
+                 for k in range(0, bias.batch, step)]
+        return parts[0] if len(parts) == 1 else OperatingPoints.concatenate(parts)
 
     def close(self) -> None:
         self._cache = []

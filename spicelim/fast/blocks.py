@@ -26,7 +26,7 @@ from scipy.linalg import blas, lapack
 from ..bias import LineBias
 from ..params import CrossbarParams
 from ..results import OperatingPoints
-from .nodal import cell_conductance, terminal_pattern
+from .nodal import cell_conductance, selector_drain_voltage, terminal_pattern
 
 
 def _symmetric_times(s: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -150,9 +150,6 @@ class BlockSystem:
         if nodes:
             row_v = r.transpose(2, 0, 1)
             col_v = c.transpose(2, 0, 1)
-            if self.params.has_selector:
-                low_v = col_v + g * (row_v - col_v) * self.params.selector.on_resistance
-            else:
-                low_v = col_v
+            low_v = selector_drain_voltage(self.params, g, row_v, col_v)
         return OperatingPoints(row_current=row_i, col_current=col_i, row_v=row_v, device_low_v=low_v, col_v=col_v,
                                conductance=self.conductance, backend=name)

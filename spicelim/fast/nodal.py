@@ -29,6 +29,14 @@ def cell_conductance(params: CrossbarParams, conductance: np.ndarray) -> np.ndar
     return 1.0 / (1.0 / conductance + params.selector.on_resistance)
 
 
+def selector_drain_voltage(params: CrossbarParams, g_cell: np.ndarray, row_v: np.ndarray,
+                           col_v: np.ndarray) -> np.ndarray:
+    """Voltage between device and linearised selector: C + I_cell * R_on (the column voltage for 0T1R)."""
+    if not params.has_selector:
+        return col_v
+    return col_v + g_cell * (row_v - col_v) * params.selector.on_resistance
+
+
 def terminal_pattern(bias: LineBias) -> tuple[bytes, ...]:
     """The part of a LineBias that changes the nodal matrix: floating terminals and their resistances."""
     return (bias.row_float.tobytes(), bias.col_float.tobytes(), bias.row_r.tobytes(), bias.col_r.tobytes())
@@ -52,8 +60,6 @@ class NodalSystem:
         a = np.concatenate(a_list)
         b = np.concatenate(b_list)
         w = np.concatenate(w_list)
-        keep = a != b  # a cell whose two lines both merged into one fixed node carries no unknown
-        a, b, w = a[keep], b[keep], w[keep]
         off = sp.coo_matrix((np.concatenate([-w, -w]), (np.concatenate([a, b]), np.concatenate([b, a]))),
                             shape=(n, n)).tocsr()
         degree = -np.asarray(off.sum(axis=1)).ravel()
@@ -120,11 +126,6 @@ class NodalSystem:
         if nodes:
             row_v = volts[net.row_node].transpose(2, 0, 1)
             col_v = volts[net.col_node].transpose(2, 0, 1)
-            if params.has_selector:
-                # Drain voltage of the linearised selector: divider between device and on-resistance.
-                i_cell = self.cell_g * (row_v - col_v)
-                low_v = col_v + i_cell * params.selector.on_resistance
-            else:
-                low_v = col_v
+            low_v = selector_drain_voltage(params, self.cell_g, row_v, col_v)
         return OperatingPoints(row_current=row_i, col_current=col_i, row_v=row_v, device_low_v=low_v,
                                col_v=col_v, conductance=self.conductance, backend=name)

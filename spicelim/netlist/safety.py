@@ -20,7 +20,7 @@ _TEXT_FORBIDDEN = re.compile(r"[\r\n\x00;]|^\s*[.*+]|\bshell\b|\.control\b|\.end
 
 def safe_name(name: str, what: str = "name") -> str:
     """Return `name` if it is a plain identifier (letter first, then letters, digits, '_')."""
-    if not isinstance(name, str) or not _NAME.match(name) or name.lower() in _RESERVED:
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or name.lower() in _RESERVED:
         raise NetlistInjectionError(
             f"{what} {name!r} is not allowed in a netlist: use 1-64 letters, digits or '_', starting"
             " with a letter, and not a SPICE keyword")

@@ -11,11 +11,21 @@ from pathlib import Path
 import numpy as np
 
 from ..bias import LineBias
+from ..errors import EnvironmentProblem
 from ..netlist import format_read_netlist, write_netlist
 from ..network import network_of
 from ..params import CrossbarParams
 from ..results import OperatingPoints
+from ..validation import positive_int
 from .worker import NgspiceWorker
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` (mode 0700) if needed and check that it belongs to this user."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_uid != os.getuid():
+        raise EnvironmentProblem(f"run folder {path} belongs to another user: pass run_dir= to SpiceBackend")
+    return path
 
 
 def default_run_dir() -> Path:
@@ -44,13 +54,12 @@ class SpiceBackend:
         self.worker = NgspiceWorker(timeout_s=timeout_s)
         self.run_dir = Path(run_dir) if run_dir is not None else default_run_dir()
         self.keep_netlists = bool(keep_netlists)
-        if int(max_batch) < 1:
-            raise ValueError("max_batch must be >= 1")
-        self.max_batch = int(max_batch)
+        self.max_batch = positive_int("max_batch", max_batch)
         self.last_netlist_path: Path | None = None
         self.last_seconds = 0.0
 
     def _save(self, text: str, tag: str) -> Path:
+        private_dir(self.run_dir)
         digest = hashlib.sha1(text.encode()).hexdigest()[:12]
         stamp = time.strftime("%Y%m%d-%H%M%S")
         return write_netlist(self.run_dir / f"{stamp}-{tag}-{digest}.cir", text)
@@ -60,16 +69,7 @@ class SpiceBackend:
         parts = [self._run(params, conductance, bias.take(start, min(start + self.max_batch, bias.batch)),
                            rows, cols, nodes)
                  for start in range(0, bias.batch, self.max_batch)]
-        if len(parts) == 1:
-            return parts[0]
-
-        def cat(attr):
-            vals = [getattr(p, attr) for p in parts]
-            return None if vals[0] is None else np.concatenate(vals, axis=0)
-
-        return OperatingPoints(row_current=cat("row_current"), col_current=cat("col_current"), row_v=cat("row_v"),
-                               device_low_v=cat("device_low_v"), col_v=cat("col_v"), conductance=conductance,
-                               backend=self.name)
+        return parts[0] if len(parts) == 1 else OperatingPoints.concatenate(parts)
 
     def _run(self, params, conductance, bias, rows, cols, nodes) -> OperatingPoints:
         netlist = format_read_netlist(params, conductance, bias, save_rows=rows, save_cols=cols, save_nodes=nodes)

@@ -30,8 +30,15 @@ from multiprocessing.connection import Connection
 
 import numpy as np
 
-from ..errors import (ConvergenceError, EnvironmentProblem, InvalidParameterError, NetlistInjectionError,
-                      SimulationError, SimulationTimeout, WorkerCrash)
+from ..errors import (
+    ConvergenceError,
+    EnvironmentProblem,
+    InvalidParameterError,
+    NetlistInjectionError,
+    SimulationError,
+    SimulationTimeout,
+    WorkerCrash,
+)
 
 _CONVERGENCE = re.compile(r"no convergence|iteration limit|timestep too small|gmin stepping failed|"
                           r"source stepping failed|singular matrix|dc sweep failed", re.IGNORECASE)
