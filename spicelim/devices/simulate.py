@@ -100,8 +100,7 @@ def device_netlist(dev: MemristorModel, t: np.ndarray, v: np.ndarray, x0: float,
 def simulate_spice(dev: MemristorModel, t, v, state0, twin: str | None = None, n_points: int = 2000,
                    worker=None, cache_dir=None) -> DeviceTrace:
     """Run the device in ngspice: the Verilog-A model through OSDI, or the behavioural twin."""
-    from ..netlist.writer import write_netlist
-    from ..spice.backend import default_run_dir
+    from ..spice.backend import default_run_dir, save_netlist
     from ..spice.osdi import OpenVafMissing, compile_va
     from ..spice.worker import NgspiceWorker
 
@@ -124,7 +123,7 @@ def simulate_spice(dev: MemristorModel, t, v, state0, twin: str | None = None, n
     worker = worker or NgspiceWorker()
     try:
         out = worker.run(text, vectors, None, osdi=osdi,
-                         save_failed=lambda txt: write_netlist(default_run_dir() / "failed-device.cir", txt))
+                         save_failed=lambda txt: save_netlist(default_run_dir(), txt, "failed-device"))
     finally:
         if own:
             worker.close()

@@ -28,6 +28,13 @@ def private_dir(path: Path) -> Path:
     return path
 
 
+def save_netlist(run_dir: Path, text: str, tag: str) -> Path:
+    """Write `text` atomically as <run_dir>/<time>-<tag>-<hash>.cir in a private run folder."""
+    private_dir(run_dir)
+    digest = hashlib.sha1(text.encode()).hexdigest()[:12]
+    return write_netlist(run_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{tag}-{digest}.cir", text)
+
+
 def default_run_dir() -> Path:
     """Folder for netlists kept on request or after a failure: <tmp>/spicelim-<user>/runs."""
     user = os.environ.get("USER") or str(os.getuid())
@@ -59,10 +66,7 @@ class SpiceBackend:
         self.last_seconds = 0.0
 
     def _save(self, text: str, tag: str) -> Path:
-        private_dir(self.run_dir)
-        digest = hashlib.sha1(text.encode()).hexdigest()[:12]
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        return write_netlist(self.run_dir / f"{stamp}-{tag}-{digest}.cir", text)
+        return save_netlist(self.run_dir, text, tag)
 
     def operate(self, params: CrossbarParams, conductance: np.ndarray, bias: LineBias, *,
                 rows: bool = True, cols: bool = True, nodes: bool = False) -> OperatingPoints:
