@@ -59,3 +59,21 @@ class MemristorModel:
     def behavioural_subckt(self, name: str) -> str:
         """`.subckt name p n params: x0=...` text implementing the model with B-sources."""
         raise NotImplementedError
+
+    @staticmethod
+    def state_subckt(name: str, normalised_rate: str, current: str) -> str:
+        """The behavioural twin's frame: state node x with V(x) = (normalised state) - x0 on 1 F.
+
+        `normalised_rate` is d(normalised state)/dt and `current` the device current from p to n, both
+        as ngspice B-source expressions in v(p, n), v(x) and the subcircuit parameter {x0}.
+        """
+        from ..netlist.safety import safe_name
+
+        return "\n".join([
+            f".subckt {safe_name(name, 'subcircuit name')} p n params: x0=0.5",
+            "* state node x: V(x) = normalised state - x0, integrated on 1 F; 1e-15 S leak toward x0",
+            "Cx x 0 1",
+            f"Bx 0 x I = {normalised_rate} - 1e-15 * v(x)",
+            f"Bm p n I = {current}",
+            ".ends",
+        ])

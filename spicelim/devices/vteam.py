@@ -127,7 +127,7 @@ class VTEAM(MemristorModel):
         return out
 
     def behavioural_subckt(self, name: str) -> str:
-        from ..netlist.safety import fmt, safe_name
+        from ..netlist.safety import fmt
 
         p = {k: fmt(val) for k, val in self.va_parameters().items()}
         d = fmt(self.w_off - self.w_on)
@@ -146,12 +146,4 @@ class VTEAM(MemristorModel):
             r = f"({p['r_on']} * exp(ln({p['r_off']} / {p['r_on']}) * {u}))"
         else:
             r = f"({p['r_on']} + ({p['r_off']} - {p['r_on']}) * {u})"
-        name = safe_name(name, "subcircuit name")
-        return "\n".join([
-            f".subckt {name} p n params: x0=0.5",
-            "* state node x: V(x) = normalised state - x0, integrated on 1 F; 1e-15 S leak toward x0",
-            "Cx x 0 1",
-            f"Bx 0 x I = {rate} / {d} - 1e-15 * v(x)",
-            f"Bm p n I = {v} / {r}",
-            ".ends",
-        ])
+        return self.state_subckt(name, f"{rate} / {d}", f"{v} / {r}")

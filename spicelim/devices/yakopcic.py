@@ -89,7 +89,7 @@ class Yakopcic(MemristorModel):
         return {k: getattr(self, k) for k in _NAMES}
 
     def behavioural_subckt(self, name: str) -> str:
-        from ..netlist.safety import fmt, safe_name
+        from ..netlist.safety import fmt
 
         p = {k: fmt(val) for k, val in self.va_parameters().items()}
         v, x = "v(p, n)", "({x0} + v(x))"
@@ -99,12 +99,5 @@ class Yakopcic(MemristorModel):
                 f"(({p['x_p']} - {x}) / (1 - {p['x_p']}) + 1) : 1)")
         f_down = (f"({x} <= 1 - {p['x_n']} ? exp({p['alpha_n']} * ({x} + {p['x_n']} - 1)) * "
                   f"{x} / (1 - {p['x_n']}) : 1)")
-        name = safe_name(name, "subcircuit name")
-        return "\n".join([
-            f".subckt {name} p n params: x0=0.5",
-            "* state node x: V(x) = x - x0, integrated on 1 F; 1e-15 S leak toward x0",
-            "Cx x 0 1",
-            f"Bx 0 x I = {p['eta']} * {g} * ({p['eta']} * {v} > 0 ? {f_up} : {f_down}) - 1e-15 * v(x)",
-            f"Bm p n I = ({v} >= 0 ? {p['a1']} : {p['a2']}) * {x} * sinh({p['b']} * {v})",
-            ".ends",
-        ])
+        return self.state_subckt(name, f"{p['eta']} * {g} * ({p['eta']} * {v} > 0 ? {f_up} : {f_down})",
+                                 f"({v} >= 0 ? {p['a1']} : {p['a2']}) * {x} * sinh({p['b']} * {v})")
