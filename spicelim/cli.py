@@ -31,10 +31,10 @@ def _read_study(args) -> int:
 
 
 def _device_curves(args) -> int:
-    from .devices import VTEAM, Yakopcic
+    from .devices import VTEAM, SoftBoundsRRAM, Yakopcic
     from .studies.device_curves import device_curves
 
-    models = {"vteam": VTEAM, "yakopcic": Yakopcic}
+    models = {"vteam": VTEAM, "yakopcic": Yakopcic, "soft-bounds": SoftBoundsRRAM}
     dev = models[args.model]()
     res = device_curves(dev, args.out, sine_amplitude=args.sine_amplitude, sine_frequency=args.sine_frequency,
                         set_amplitude=args.set_amplitude, reset_amplitude=args.reset_amplitude,
@@ -44,7 +44,7 @@ def _device_curves(args) -> int:
     for label, values in g.items():
         dev_pct = 100 * np.max(np.abs(values - ref)) / np.ptp(ref)
         print(f"{label:>12}: conductance after each pulse, max deviation from numpy {dev_pct:.3f} % of the swing")
-    print(f"wrote {args.out}/{args.model}_hysteresis.png, {args.model}_ltp_ltd.png, {args.model}_curves.json")
+    print("wrote " + ", ".join(res["files"]))
     return 0
 
 
@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_read_study)
     p = sub.add_parser("device-curves", help="pinched hysteresis and conductance-vs-pulse curves of a device model")
-    p.add_argument("--model", choices=["vteam", "yakopcic"], default="vteam")
+    p.add_argument("--model", choices=["vteam", "yakopcic", "soft-bounds"], default="vteam")
     p.add_argument("--out", default="runs/device-curves")
     p.add_argument("--sine-amplitude", type=float, default=1.0, help="volts (default 1)")
     p.add_argument("--sine-frequency", type=float, default=2e4, help="hertz (default 2e4)")

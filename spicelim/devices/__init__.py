@@ -3,7 +3,8 @@
 from .base import MemristorModel
 from .nmos import ModelCard, NmosSelector, load_model_card
 from .simulate import DeviceTrace, simulate
+from .soft_bounds import SoftBoundsRRAM
 from .vteam import VTEAM
 from .yakopcic import Yakopcic
 
-__all__ = ["VTEAM", "DeviceTrace", "MemristorModel", "ModelCard", "NmosSelector", "Yakopcic", "load_model_card", "simulate"]
+__all__ = ["SoftBoundsRRAM", "VTEAM", "DeviceTrace", "MemristorModel", "ModelCard", "NmosSelector", "Yakopcic", "load_model_card", "simulate"]

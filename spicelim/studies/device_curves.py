@@ -95,5 +95,6 @@ def device_curves(dev: MemristorModel, out_dir: Path, *, sine_amplitude: float, 
     fig.tight_layout()
     fig.savefig(out / f"{name}_ltp_ltd.png", dpi=120)
     plt.close(fig)
+    results["files"] = [str(out / f"{name}_{kind}") for kind in ("hysteresis.png", "ltp_ltd.png", "curves.json")]
     (out / f"{name}_curves.json").write_text(json.dumps(results))
     return results
