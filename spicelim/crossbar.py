@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import bias as biases
+from .devices.base import MemristorModel
 from .devices.nmos import NmosSelector
 from .errors import InvalidParameterError
 from .fast import FastBackend, IdealBackend
@@ -58,6 +59,11 @@ class Crossbar:
         r_row, r_col: resistance of one row / column wire segment, ohms (0 = ideal line).
         r_source: driver output resistance, ohms.
         selector: NmosSelector for 1T1R cells (default: models/nmos_1t1r.lib, W/L = 2/1, V_G = 5 V).
+        device: a memristor model (spicelim.devices) in every cell; its state, set with set_state(),
+            then is the array's memory. The spice backend simulates the device's Verilog-A model;
+            the fast and ideal backends use its chord conductance i(v)/v at `read_voltage`, exact
+            for devices with a linear I-V (VTEAM with iv="linear" or "exponential").
+        read_voltage: the voltage of that chord conductance, volts.
         spice: a SpiceBackend to use (share one between arrays to share its ngspice worker; the
             caller then closes it). By default the array starts its own on the first SPICE read.
 
@@ -66,7 +72,8 @@ class Crossbar:
     """
 
     def __init__(self, rows: int, cols: int, cell: str = "0T1R", r_row: float = 0.0, r_col: float = 0.0,
-                 r_source: float = 0.0, selector: NmosSelector | None = None, spice: SpiceBackend | None = None):
+                 r_source: float = 0.0, selector: NmosSelector | None = None, spice: SpiceBackend | None = None,
+                 device: MemristorModel | None = None, read_voltage: float = 0.2):
         self.params = CrossbarParams(rows=rows, cols=cols, cell=cell, r_row=r_row, r_col=r_col,
                                      r_source=r_source, selector=selector)
         if spice is not None and not isinstance(spice, SpiceBackend):
@@ -76,6 +83,13 @@ class Crossbar:
         self._fast = FastBackend()
         self._ideal = IdealBackend()
         self._g: np.ndarray | None = None
+        if device is not None and not isinstance(device, MemristorModel):
+            raise InvalidParameterError(f"device must be a spicelim.devices model, got {type(device).__name__}")
+        self.device = device
+        self.read_voltage = real_number("read_voltage (V)", read_voltage)
+        if self.read_voltage == 0:
+            raise InvalidParameterError("read_voltage must be non-zero")
+        self._state: np.ndarray | None = None
 
     # ------------------------------------------------------------------ state
     @property
@@ -89,9 +103,38 @@ class Crossbar:
             raise InvalidParameterError("no device state yet: call set_conductance(G) first")
         return self._g
 
+    @property
+    def state(self) -> np.ndarray:
+        """Present device states (M, N) in the model's unit (read-only view); arrays with a device only."""
+        if self._state is None:
+            raise InvalidParameterError("no device state yet: call set_state(S) first")
+        return self._state
+
+    def set_state(self, s) -> None:
+        """Set every memristor's state (model units, shape (M, N), within the model's state bounds)."""
+        if self.device is None:
+            raise InvalidParameterError("this array has linear cells: set their conductance with set_conductance(G)")
+        arr = finite_array(f"state ({self.device.state_unit})", s, self.shape)
+        lo, hi = self.device.state_bounds
+        if np.any(arr < lo) or np.any(arr > hi):
+            raise InvalidParameterError(f"states must lie in [{lo:g}, {hi:g}] {self.device.state_unit}")
+        g = self.device.conductance(arr, self.read_voltage)
+        self._check_conductance(g)
+        arr.setflags(write=False)
+        g.setflags(write=False)
+        self._state, self._g = arr, g
+
     def set_conductance(self, g) -> None:
         """Set every device's conductance, siemens, shape (M, N); each in [G_MIN, G_MAX] (1e-15 to 1e3 S)."""
+        if self.device is not None:
+            raise InvalidParameterError(f"this array holds {type(self.device).__name__} devices: use set_state()")
         arr = finite_array("conductance G (S)", g, self.shape)
+        self._check_conductance(arr)
+        arr.setflags(write=False)
+        self._g = arr
+
+    @staticmethod
+    def _check_conductance(arr: np.ndarray) -> None:
         if np.any(arr <= 0):
             bad = tuple(int(k) for k in np.argwhere(arr <= 0)[0])
             raise InvalidParameterError(f"conductance must be > 0 S everywhere; G{list(bad)} = {arr[bad]:g}")
@@ -100,8 +143,6 @@ class Crossbar:
             bad = tuple(int(k) for k in np.argwhere(outside)[0])
             raise InvalidParameterError(f"conductance must lie in [{G_MIN:g}, {G_MAX:g}] S (1 mOhm to 1 POhm);"
                                         f" G{list(bad)} = {arr[bad]:g}")
-        arr.setflags(write=False)
-        self._g = arr
 
     # ------------------------------------------------------------------ backends
     def backend(self, name: str):
@@ -126,6 +167,16 @@ class Crossbar:
         v, single = batch_of_vectors("v (row voltages, V)", x, m)
         return biases.forward(v, n, self.params.r_source), single
 
+    def _cells(self) -> dict:
+        return {} if self.device is None else {"device": self.device, "state": self.state}
+
+    def _check_read_voltages(self, volts: np.ndarray) -> None:
+        """A read must not switch the devices: every applied voltage stays below their thresholds."""
+        if self.device is not None and np.max(np.abs(volts)) >= self.device.read_limit:
+            raise InvalidParameterError(
+                f"read voltages up to {np.max(np.abs(volts)):g} V would switch the {type(self.device).__name__}"
+                f" devices: keep them below {self.device.read_limit:g} V")
+
     # ------------------------------------------------------------------ reads
     def read(self, v, backend: str = "spice", transpose: bool = False) -> np.ndarray:
         """Vector-matrix multiply in the array.
@@ -137,7 +188,8 @@ class Crossbar:
         impl = self.backend(backend)
         bias, single = self._read_bias(v, transpose)
         g = self.conductance
-        out = impl.operate(self.params, g, bias, rows=transpose, cols=not transpose)
+        self._check_read_voltages(bias.row_v if not transpose else bias.col_v)
+        out = impl.operate(self.params, g, bias, rows=transpose, cols=not transpose, **self._cells())
         res = out.row_current if transpose else out.col_current
         return res[0] if single else res
 
@@ -145,7 +197,9 @@ class Crossbar:
         """Like read(), but returns every node voltage and device current (IR-drop maps)."""
         impl = self.backend(backend)
         bias, _ = self._read_bias(v, transpose)
-        return impl.operate(self.params, self.conductance, bias, nodes=True)
+        g = self.conductance
+        self._check_read_voltages(bias.row_v if not transpose else bias.col_v)
+        return impl.operate(self.params, g, bias, nodes=True, **self._cells())
 
     def read_cell(self, row: int, col: int, v_read: float = 0.2, scheme: str = "float",
                   backend: str = "fast") -> CellRead:
@@ -160,12 +214,14 @@ class Crossbar:
             if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k < lim:
                 raise InvalidParameterError(f"{name} must be an integer in [0, {lim}), got {k!r}")
         bias = biases.select_cell(self.shape, int(row), int(col), v_read, scheme, self.params.r_source)
+        g = self.conductance
+        self._check_read_voltages(np.array([v_read]))
         impl = self.backend(backend)
-        out = impl.operate(self.params, self.conductance, bias, rows=False, cols=True, nodes=True)
+        out = impl.operate(self.params, g, bias, rows=False, cols=True, nodes=True, **self._cells())
         selected = float(out.cell_current[0, row, col])
         sensed = float(out.col_current[0, col])
         return CellRead(selected_current=selected, sensed_current=sensed, sneak_current=sensed - selected,
-                        expected_current=float(v_read * self.conductance[row, col]), scheme=scheme,
+                        expected_current=float(v_read * g[row, col]), scheme=scheme,
                         backend=backend)
 
     # ------------------------------------------------------------------ lifetime

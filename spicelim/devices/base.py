@@ -38,6 +38,11 @@ class MemristorModel:
         """Device current (amperes, from + to - terminal) at voltage v and state s."""
         raise NotImplementedError
 
+    @property
+    def read_limit(self) -> float:
+        """Largest voltage magnitude (V) that leaves the state untouched: the smaller switching threshold."""
+        raise NotImplementedError
+
     def conductance(self, s: np.ndarray, v_read: float = 0.1) -> np.ndarray:
         """Chord conductance i(v_read) / v_read at state s, siemens."""
         return self.current(np.full_like(np.asarray(s, dtype=float), v_read), s) / v_read
@@ -59,6 +64,13 @@ class MemristorModel:
     def behavioural_subckt(self, name: str) -> str:
         """`.subckt name p n params: x0=...` text implementing the model with B-sources."""
         raise NotImplementedError
+
+    def model_card(self, name: str) -> str:
+        """`.model NAME <va_module> key=value ...` for the compiled Verilog-A model."""
+        from ..netlist.safety import fmt, safe_name
+
+        params = " ".join(f"{safe_name(k, 'parameter name')}={fmt(v)}" for k, v in self.va_parameters().items())
+        return f".model {safe_name(name, 'model name')} {safe_name(self.va_module, 'module name')} {params}"
 
     @staticmethod
     def state_subckt(name: str, normalised_rate: str, current: str) -> str:

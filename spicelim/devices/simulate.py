@@ -86,8 +86,7 @@ def device_netlist(dev: MemristorModel, t: np.ndarray, v: np.ndarray, x0: float,
     pwl = " ".join(f"{fmt(a)} {fmt(b)}" for a, b in zip(t - t[0], v))
     lines = ["* spicelim single-device transient", f"Vin in 0 PWL({pwl})"]
     if twin == "verilog-a":
-        params = " ".join(f"{k}={fmt(val)}" for k, val in dev.va_parameters().items())
-        lines += [f".model dev_model {dev.va_module} {params}", f"N1 in 0 dev_model x0={fmt(x0)}"]
+        lines += [dev.model_card("dev_model"), f"N1 in 0 dev_model x0={fmt(x0)}"]
         state_vec = f"@n1[{dev.va_state_var}]"
     else:
         lines += [dev.behavioural_subckt("dev_bhv"), f"X1 in 0 dev_bhv x0={fmt(x0)}"]

@@ -79,6 +79,10 @@ class SoftBoundsRRAM(MemristorModel):
     def state_bounds(self) -> tuple[float, float]:
         return (self.g_min, self.g_max)
 
+    @property
+    def read_limit(self) -> float:
+        return min(self.v_set_th, -self.v_reset_th)
+
     def state_rate(self, v, g):
         v = np.asarray(v, dtype=float)
         g = np.asarray(g, dtype=float)

@@ -101,6 +101,10 @@ class VTEAM(MemristorModel):
     def state_bounds(self) -> tuple[float, float]:
         return (self.w_on, self.w_off)
 
+    @property
+    def read_limit(self) -> float:
+        return min(-self.v_on, self.v_off)
+
     def state_rate(self, v, w):
         v = np.asarray(v, dtype=float)
         w = np.asarray(w, dtype=float)

@@ -71,6 +71,10 @@ class Yakopcic(MemristorModel):
     def state_bounds(self) -> tuple[float, float]:
         return (0.0, 1.0)
 
+    @property
+    def read_limit(self) -> float:
+        return min(self.v_p, self.v_n)
+
     def state_rate(self, v, x):
         v = np.asarray(v, dtype=float)
         x = np.asarray(x, dtype=float)

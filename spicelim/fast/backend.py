@@ -16,6 +16,9 @@ CHUNK_VALUES = 2**24  # at most this many M * N * B values per solve (128 MiB pe
 class FastBackend:
     """Exact solve of the linear network with wires.
 
+    Memristor cells enter as the chord conductance the Crossbar computed from their state; the
+    `device` and `state` arguments are accepted for interface parity and not used.
+
     Resistive rows and columns use the block elimination of fast.blocks; ideal (zero-ohm) lines
     and arrays too large for it use the sparse nodal solve of fast.nodal.
 
@@ -42,7 +45,8 @@ class FastBackend:
         return entry
 
     def operate(self, params: CrossbarParams, conductance: np.ndarray, bias: LineBias, *,
-                rows: bool = True, cols: bool = True, nodes: bool = False) -> OperatingPoints:
+                rows: bool = True, cols: bool = True, nodes: bool = False, device=None,
+                state: np.ndarray | None = None) -> OperatingPoints:
         system = self.system(params, conductance, bias)
         step = max(1, CHUNK_VALUES // (params.rows * params.cols))  # bound the (M, N, B) work arrays
         parts = [system.solve(bias.take(k, min(k + step, bias.batch)), rows=rows, nodes=nodes, name=self.name)
@@ -70,7 +74,8 @@ class IdealBackend:
         return CrossbarParams(rows=params.rows, cols=params.cols, cell="0T1R")
 
     def operate(self, params: CrossbarParams, conductance: np.ndarray, bias: LineBias, *,
-                rows: bool = True, cols: bool = True, nodes: bool = False) -> OperatingPoints:
+                rows: bool = True, cols: bool = True, nodes: bool = False, device=None,
+                state: np.ndarray | None = None) -> OperatingPoints:
         every_line_held = not (bias.row_float.any() or bias.col_float.any())
         if every_line_held:
             # Every line sits at its source voltage: device (i, j) sees row_v[i] - col_v[j].

@@ -77,9 +77,14 @@ def _terminal(lines: list[str], kind: str, k: int, node: str, volts: np.ndarray,
 
 def format_read_netlist(params: CrossbarParams, conductance: np.ndarray, bias: LineBias, *,
                         save_rows: bool = False, save_cols: bool = True, save_nodes: bool = False,
-                        print_results: bool = False, title: str | None = None) -> Netlist:
+                        print_results: bool = False, title: str | None = None, device=None,
+                        state: np.ndarray | None = None, twin: str = "verilog-a") -> Netlist:
     """Return the netlist of the array at `conductance` (siemens, (M, N)) under `bias`.
 
+    With a memristor `device` (a spicelim.devices model) and its `state` (M, N), every cell is an
+    instance of the device's Verilog-A model (OSDI) starting from that state, instead of a resistor
+    of the given conductance; the caller loads the compiled OSDI library into ngspice. With
+    twin="behavioural" the cells are instances of the model's B-source subcircuit instead.
     save_rows / save_cols: save the terminal currents of the row / column ends.
     save_nodes: save every node voltage (for IR-drop maps and per-cell currents).
     print_results: add `.print` lines so that plain `ngspice -b` prints the saved vectors.
@@ -101,11 +106,20 @@ def format_read_netlist(params: CrossbarParams, conductance: np.ndarray, bias: L
             lines.append(f"{label}{i}_{j} {names[na]} {names[b[i, j]]} {rr}")
 
     lines.append("* cells")
-    resistance = 1.0 / conductance
     hi, lo = net.row_node, net.device_low_node
-    for i in range(m):
-        for j in range(n):
-            lines.append(f"Rcell{i}_{j} {names[hi[i, j]]} {names[lo[i, j]]} {fmt(resistance[i, j])}")
+    if device is None:
+        resistance = 1.0 / conductance
+        for i in range(m):
+            for j in range(n):
+                lines.append(f"Rcell{i}_{j} {names[hi[i, j]]} {names[lo[i, j]]} {fmt(resistance[i, j])}")
+    else:
+        behavioural = twin == "behavioural"
+        lines.append(device.behavioural_subckt("cellmodel") if behavioural else device.model_card("cellmodel"))
+        prefix = "Xcell" if behavioural else "Ncell"
+        x0 = device.normalise(state)
+        for i in range(m):
+            for j in range(n):
+                lines.append(f"{prefix}{i}_{j} {names[hi[i, j]]} {names[lo[i, j]]} cellmodel x0={fmt(x0[i, j])}")
     if params.has_selector:
         sel = params.selector
         card = sel.card

@@ -6,6 +6,7 @@ import hashlib
 import os
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from ..network import network_of
 from ..params import CrossbarParams
 from ..results import OperatingPoints
 from ..validation import positive_int
+from .osdi import OpenVafMissing, compile_va
 from .worker import NgspiceWorker
 
 
@@ -69,17 +71,27 @@ class SpiceBackend:
         return save_netlist(self.run_dir, text, tag)
 
     def operate(self, params: CrossbarParams, conductance: np.ndarray, bias: LineBias, *,
-                rows: bool = True, cols: bool = True, nodes: bool = False) -> OperatingPoints:
+                rows: bool = True, cols: bool = True, nodes: bool = False, device=None,
+                state: np.ndarray | None = None) -> OperatingPoints:
+        """Solve the batch; with a memristor `device` and its `state`, the cells are its Verilog-A model."""
+        osdi, twin = (), "verilog-a"
+        if device is not None:
+            try:
+                osdi = (str(compile_va(device.va_file)),)
+            except OpenVafMissing as exc:
+                warnings.warn(f"{exc}; the cells use the behavioural twin of {type(device).__name__}", stacklevel=3)
+                twin = "behavioural"
         parts = [self._run(params, conductance, bias.take(start, min(start + self.max_batch, bias.batch)),
-                           rows, cols, nodes)
+                           rows, cols, nodes, device, state, osdi, twin)
                  for start in range(0, bias.batch, self.max_batch)]
         return parts[0] if len(parts) == 1 else OperatingPoints.concatenate(parts)
 
-    def _run(self, params, conductance, bias, rows, cols, nodes) -> OperatingPoints:
-        netlist = format_read_netlist(params, conductance, bias, save_rows=rows, save_cols=cols, save_nodes=nodes)
+    def _run(self, params, conductance, bias, rows, cols, nodes, device, state, osdi, twin) -> OperatingPoints:
+        netlist = format_read_netlist(params, conductance, bias, save_rows=rows, save_cols=cols, save_nodes=nodes,
+                                      device=device, state=state, twin=twin)
         if self.keep_netlists:
             self.last_netlist_path = self._save(netlist.text, "read")
-        out = self.worker.run(netlist.text, netlist.vectors, netlist.batch,
+        out = self.worker.run(netlist.text, netlist.vectors, netlist.batch, osdi=osdi,
                               save_failed=lambda text: self._save(text, "failed"))
         self.last_seconds = out.seconds
         vec = out.vectors
