@@ -100,7 +100,8 @@ class Crossbar:
     def conductance(self) -> np.ndarray:
         """Present device conductances (M, N), siemens (read-only view)."""
         if self._g is None:
-            raise InvalidParameterError("no device state yet: call set_conductance(G) first")
+            setter = "set_conductance(G)" if self.device is None else "set_state(S)"
+            raise InvalidParameterError(f"no device state yet: call {setter} first")
         return self._g
 
     @property
