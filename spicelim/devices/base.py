@@ -15,6 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InvalidParameterError
+from ..validation import real_number
+
 
 class MemristorModel:
     """Base class of the device models (subclasses are frozen dataclasses)."""
@@ -24,6 +27,18 @@ class MemristorModel:
     va_file: Path | None = None
     va_state_var: str = ""  # the Verilog-A output variable holding the state, in the model's unit
     state_unit: str = ""
+
+    def _validate(self, names: tuple[str, ...], checks) -> None:
+        """Convert the named fields to finite floats, then raise on the first failed (ok, message) check.
+
+        `checks` is a callable returning the list of checks, evaluated after the conversion.
+        """
+        label = type(self).__name__
+        for name in names:
+            object.__setattr__(self, name, real_number(f"{label} {name}", getattr(self, name)))
+        for ok, message in checks():
+            if not ok:
+                raise InvalidParameterError(f"{label}: {message}")
 
     # ---------------------------------------------------------------- equations (numpy)
     @property

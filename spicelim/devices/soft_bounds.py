@@ -22,8 +22,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._paths import MODELS_DIR
-from ..errors import InvalidParameterError
-from ..validation import real_number
 from .base import MemristorModel
 
 _NAMES = ("g_min", "g_max", "alpha_set", "alpha_reset", "v_set_ref", "v_reset_ref", "v_set_th", "v_reset_th",
@@ -60,9 +58,7 @@ class SoftBoundsRRAM(MemristorModel):
     state_unit = "S"
 
     def __post_init__(self):
-        for name in _NAMES:
-            object.__setattr__(self, name, real_number(f"SoftBoundsRRAM {name}", getattr(self, name)))
-        checks = [
+        self._validate(_NAMES, lambda: [
             (0 < self.g_min < self.g_max, f"need 0 < g_min < g_max, got {self.g_min:g}, {self.g_max:g} S"),
             (0 < self.alpha_set < 1 and 0 < self.alpha_reset < 1, "alpha_set and alpha_reset must lie in (0, 1)"),
             (0 < self.v_set_th < self.v_set_ref, "need 0 < v_set_th < v_set_ref"),
@@ -70,10 +66,7 @@ class SoftBoundsRRAM(MemristorModel):
             (self.t_ref > 0, f"t_ref must be > 0 s, got {self.t_ref:g}"),
             (self.p_set > 0 and self.p_reset > 0, "p_set and p_reset must be > 0"),
             (self.v_nl > 0, f"v_nl must be > 0 V, got {self.v_nl:g}"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise InvalidParameterError(f"SoftBoundsRRAM: {message}")
+        ])
 
     @property
     def state_bounds(self) -> tuple[float, float]:

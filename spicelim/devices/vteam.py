@@ -27,10 +27,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._paths import MODELS_DIR
-from ..errors import InvalidParameterError
-from ..validation import real_number
 from .base import MemristorModel
 
+_NAMES = ("r_on", "r_off", "w_on", "w_off", "k_on", "k_off", "alpha_on", "alpha_off", "v_on", "v_off", "a_on",
+          "a_off", "w_c")
 _CORNER = 1e-4  # softplus corner of the resistance clamp, as a fraction of the state range
 _WINDOW_CAP = 50.0
 
@@ -79,10 +79,7 @@ class VTEAM(MemristorModel):
     state_unit = "m"
 
     def __post_init__(self):
-        for name in ("r_on", "r_off", "w_on", "w_off", "k_on", "k_off", "alpha_on", "alpha_off", "v_on", "v_off",
-                     "a_on", "a_off", "w_c"):
-            object.__setattr__(self, name, real_number(f"VTEAM {name}", getattr(self, name)))
-        checks = [
+        self._validate(_NAMES, lambda: [
             (self.r_on > 0, f"r_on must be > 0 ohm, got {self.r_on:g}"),
             (self.r_off > self.r_on, f"r_off ({self.r_off:g}) must be > r_on ({self.r_on:g})"),
             (self.w_off > self.w_on, f"w_off ({self.w_off:g}) must be > w_on ({self.w_on:g})"),
@@ -92,10 +89,7 @@ class VTEAM(MemristorModel):
             (self.v_on < 0 < self.v_off, f"need v_on < 0 < v_off, got v_on={self.v_on:g}, v_off={self.v_off:g}"),
             (self.w_c > 0, f"w_c must be > 0 m, got {self.w_c:g}"),
             (self.iv in ("linear", "exponential"), f"iv must be 'linear' or 'exponential', got {self.iv!r}"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise InvalidParameterError(f"VTEAM: {message}")
+        ])
 
     @property
     def state_bounds(self) -> tuple[float, float]:
@@ -124,9 +118,7 @@ class VTEAM(MemristorModel):
         return np.asarray(v, dtype=float) / self.resistance(w)
 
     def va_parameters(self) -> dict[str, float]:
-        names = ("r_on", "r_off", "w_on", "w_off", "k_on", "k_off", "alpha_on", "alpha_off", "v_on", "v_off",
-                 "a_on", "a_off", "w_c")
-        out = {k: getattr(self, k) for k in names}
+        out = {k: getattr(self, k) for k in _NAMES}
         out["iv_exponential"] = 1 if self.iv == "exponential" else 0
         return out
 

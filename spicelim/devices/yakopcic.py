@@ -21,8 +21,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._paths import MODELS_DIR
-from ..errors import InvalidParameterError
-from ..validation import real_number
 from .base import MemristorModel
 
 _NAMES = ("a1", "a2", "b", "v_p", "v_n", "a_p", "a_n", "x_p", "x_n", "alpha_p", "alpha_n", "eta")
@@ -52,9 +50,7 @@ class Yakopcic(MemristorModel):
     state_unit = "(dimensionless)"
 
     def __post_init__(self):
-        for name in _NAMES:
-            object.__setattr__(self, name, real_number(f"Yakopcic {name}", getattr(self, name)))
-        checks = [
+        self._validate(_NAMES, lambda: [
             (self.a1 > 0 and self.a2 > 0, "a1 and a2 must be > 0 A"),
             (self.b > 0, f"b must be > 0 1/V, got {self.b:g}"),
             (self.v_p > 0 and self.v_n > 0, "v_p and v_n must be > 0 V (thresholds are given as magnitudes)"),
@@ -62,10 +58,7 @@ class Yakopcic(MemristorModel):
             (0 < self.x_p < 1 and 0 < self.x_n < 1, "x_p and x_n must lie in (0, 1)"),
             (self.alpha_p >= 0 and self.alpha_n >= 0, "alpha_p and alpha_n must be >= 0"),
             (self.eta in (1.0, -1.0), f"eta must be +1 or -1, got {self.eta:g}"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise InvalidParameterError(f"Yakopcic: {message}")
+        ])
 
     @property
     def state_bounds(self) -> tuple[float, float]:
