@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from ..errors import InvalidParameterError, ShapeError
+from ..errors import InvalidParameterError, ShapeError, SimulationError
 from ..netlist.safety import fmt
 from ..validation import finite_array, positive_int, real_number
 from .base import MemristorModel
@@ -73,7 +73,7 @@ def simulate_fast(dev: MemristorModel, t, v, state0, n_points: int = 2000) -> De
         sol = solve_ivp(rhs, (t0, t1), [s], method="Radau", t_eval=grid[mask], rtol=1e-8,
                         atol=1e-10 * scale, dense_output=False)
         if not sol.success:
-            raise RuntimeError(f"the stiff solver failed on segment {k}: {sol.message}")
+            raise SimulationError(f"the stiff ODE solver failed between t = {t0:g} s and {t1:g} s: {sol.message}")
         state[mask] = sol.y[0]
         s = sol.y[0][-1] if sol.y.size else s
     vg = np.interp(grid, t, v)
