@@ -17,9 +17,11 @@ from .devices.nmos import NmosSelector
 from .errors import InvalidParameterError
 from .fast import FastBackend, IdealBackend
 from .params import CrossbarParams
+from .programming.pulses import PulseSchedule
 from .results import OperatingPoints
 from .spice import SpiceBackend
 from .validation import batch_of_vectors, finite_array, real_number
+from .variability import DeviceVariation, Variability
 
 BACKENDS = ("spice", "fast", "ideal")
 G_MIN, G_MAX = 1e-15, 1e3  # siemens: the range a device conductance may take
@@ -66,6 +68,8 @@ class Crossbar:
         read_voltage: the voltage of that chord conductance, volts.
         spice: a SpiceBackend to use (share one between arrays to share its ngspice worker; the
             caller then closes it). By default the array starts its own on the first SPICE read.
+        variability: seeded device non-idealities (spicelim.Variability): device-to-device spread,
+            cycle-to-cycle noise, stuck cells, read noise, finite levels. None: ideal devices.
 
     The geometry follows DESIGN.md: row i is driven at its left end through r_source, column j
     is sensed at its bottom end by an ideal virtual ground.
@@ -73,7 +77,8 @@ class Crossbar:
 
     def __init__(self, rows: int, cols: int, cell: str = "0T1R", r_row: float = 0.0, r_col: float = 0.0,
                  r_source: float = 0.0, selector: NmosSelector | None = None, spice: SpiceBackend | None = None,
-                 device: MemristorModel | None = None, read_voltage: float = 0.2):
+                 device: MemristorModel | None = None, read_voltage: float = 0.2,
+                 variability: Variability | None = None):
         self.params = CrossbarParams(rows=rows, cols=cols, cell=cell, r_row=r_row, r_col=r_col,
                                      r_source=r_source, selector=selector)
         if spice is not None and not isinstance(spice, SpiceBackend):
@@ -90,6 +95,9 @@ class Crossbar:
         if self.read_voltage == 0:
             raise InvalidParameterError("read_voltage must be non-zero")
         self._state: np.ndarray | None = None
+        if variability is not None and not isinstance(variability, Variability):
+            raise InvalidParameterError(f"variability must be a spicelim.Variability, got {type(variability).__name__}")
+        self.variation = DeviceVariation(variability or Variability(), self.shape, device)
 
     # ------------------------------------------------------------------ state
     @property
@@ -111,15 +119,33 @@ class Crossbar:
             raise InvalidParameterError("no device state yet: call set_state(S) first")
         return self._state
 
+    @property
+    def stuck(self) -> np.ndarray:
+        """(M, N) int8: +1 where a cell is stuck at its high-conductance bound, -1 at its low one, else 0."""
+        return self.variation.stuck
+
+    @property
+    def cell_device(self):
+        """The device model with any spread parameters as (M, N) arrays (for its numpy equations)."""
+        return self.variation.cell_device(self.device)
+
     def set_state(self, s) -> None:
-        """Set every memristor's state (model units, shape (M, N), within the model's state bounds)."""
+        """Set every memristor's state (model units, shape (M, N), within each cell's state bounds).
+
+        Stuck cells keep their stuck state, and with finite levels every state snaps to the nearest level.
+        """
         if self.device is None:
             raise InvalidParameterError("this array has linear cells: set their conductance with set_conductance(G)")
         arr = finite_array(f"state ({self.device.state_unit})", s, self.shape)
-        lo, hi = self.device.state_bounds
+        dev = self.cell_device
+        lo, hi = dev.state_bounds
         if np.any(arr < lo) or np.any(arr > hi):
-            raise InvalidParameterError(f"states must lie in [{lo:g}, {hi:g}] {self.device.state_unit}")
-        g = self.device.conductance(arr, self.read_voltage)
+            raise InvalidParameterError(f"states must lie within the cells' state bounds (model: [{self.device.state_bounds[0]:g},"
+                                        f" {self.device.state_bounds[1]:g}] {self.device.state_unit})")
+        self._store_state(self.variation.settle(self.device, arr))
+
+    def _store_state(self, arr: np.ndarray) -> None:
+        g = self.cell_device.conductance(arr, self.read_voltage)
         self._check_conductance(g)
         arr.setflags(write=False)
         g.setflags(write=False)
@@ -169,7 +195,9 @@ class Crossbar:
         return biases.forward(v, n, self.params.r_source), single
 
     def _cells(self) -> dict:
-        return {} if self.device is None else {"device": self.device, "state": self.state}
+        if self.device is None:
+            return {}
+        return {"device": self.device, "state": self.state, "cell_params": self.variation.cell_params or None}
 
     def _check_read_voltages(self, volts: np.ndarray) -> None:
         """A read must not switch the devices: every applied voltage stays below their thresholds."""
@@ -192,6 +220,7 @@ class Crossbar:
         self._check_read_voltages(bias.row_v if not transpose else bias.col_v)
         out = impl.operate(self.params, g, bias, rows=transpose, cols=not transpose, **self._cells())
         res = out.row_current if transpose else out.col_current
+        res = self.variation.read_noise(res, bias.col_v if transpose else bias.row_v, g, transpose)
         return res[0] if single else res
 
     def solve(self, v, backend: str = "fast", transpose: bool = False) -> OperatingPoints:
@@ -224,6 +253,34 @@ class Crossbar:
         return CellRead(selected_current=selected, sensed_current=sensed, sneak_current=sensed - selected,
                         expected_current=float(v_read * g[row, col]), scheme=scheme,
                         backend=backend)
+
+    # ------------------------------------------------------------------ programming
+    def apply_pulses(self, schedule: PulseSchedule, backend: str = "spice", max_step: float | None = None) -> np.ndarray:
+        """Run a programming transient (spicelim.programming) and keep the devices' final states.
+
+        Each transient starts from the present state; the final states, with any cycle-to-cycle
+        noise, stuck cells and finite levels applied, become the array's state and are returned.
+        max_step: largest time step, seconds (default: a tenth of the pulse width).
+        """
+        if self.device is None:
+            raise InvalidParameterError("programming pulses need memristor cells: create the array with device=...")
+        if not isinstance(schedule, PulseSchedule):
+            raise InvalidParameterError(f"schedule must be a PulseSchedule, got {type(schedule).__name__}")
+        if schedule.shape != self.shape:
+            raise InvalidParameterError(f"schedule is for a {schedule.shape} array, this one is {self.shape}")
+        if (schedule.gate_v is None) == self.params.has_selector:
+            raise InvalidParameterError("a 1T1R array needs word-line waveforms (gate_v) in its schedule; a passive"
+                                        " array must not have them")
+        if max_step is None:
+            max_step = schedule.timing.width / 10 if schedule.timing else float(np.min(np.diff(schedule.t)))
+        max_step = real_number("max_step (s)", max_step, minimum=0.0, strict=True)
+        impl = self.backend(backend)
+        before = self.state
+        after = impl.apply_pulses(self.params, self.device, before, schedule, max_step=max_step,
+                                  cell_params=self.variation.cell_params or None,
+                                  cell_device=self.cell_device if self.variation.cell_params else None)
+        self._store_state(self.variation.programmed(self.device, before, after))
+        return self.state
 
     # ------------------------------------------------------------------ lifetime
     def close(self) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..bias import LineBias
+from ..errors import InvalidParameterError
 from ..params import CrossbarParams
 from ..results import OperatingPoints
 from .blocks import BlockSystem
 from .nodal import NodalSystem, terminal_pattern
+from .transient import run_schedule
 
 CHUNK_VALUES = 2**24  # at most this many M * N * B values per solve (128 MiB per work array)
 
@@ -46,12 +48,20 @@ class FastBackend:
 
     def operate(self, params: CrossbarParams, conductance: np.ndarray, bias: LineBias, *,
                 rows: bool = True, cols: bool = True, nodes: bool = False, device=None,
-                state: np.ndarray | None = None) -> OperatingPoints:
+                state: np.ndarray | None = None, cell_params=None) -> OperatingPoints:
         system = self.system(params, conductance, bias)
         step = max(1, CHUNK_VALUES // (params.rows * params.cols))  # bound the (M, N, B) work arrays
         parts = [system.solve(bias.take(k, min(k + step, bias.batch)), rows=rows, nodes=nodes, name=self.name)
                  for k in range(0, bias.batch, step)]
         return parts[0] if len(parts) == 1 else OperatingPoints.concatenate(parts)
+
+    def apply_pulses(self, params: CrossbarParams, device, state: np.ndarray, schedule, *, max_step: float,
+                     cell_params=None, cell_device=None) -> np.ndarray:
+        """Programming transient by quasi-static nonlinear solves (fast.transient); final states (M, N).
+
+        cell_device: the device with per-cell parameter arrays (device-to-device spread), if any.
+        """
+        return run_schedule(params, cell_device if cell_device is not None else device, state, schedule, max_step)
 
     def close(self) -> None:
         self._cache = []
@@ -75,7 +85,7 @@ class IdealBackend:
 
     def operate(self, params: CrossbarParams, conductance: np.ndarray, bias: LineBias, *,
                 rows: bool = True, cols: bool = True, nodes: bool = False, device=None,
-                state: np.ndarray | None = None) -> OperatingPoints:
+                state: np.ndarray | None = None, cell_params=None) -> OperatingPoints:
         every_line_held = not (bias.row_float.any() or bias.col_float.any())
         if every_line_held:
             # Every line sits at its source voltage: device (i, j) sees row_v[i] - col_v[j].
@@ -90,6 +100,9 @@ class IdealBackend:
         flat = LineBias(row_v=bias.row_v, col_v=bias.col_v, row_r=np.zeros_like(bias.row_r),
                         col_r=np.zeros_like(bias.col_r), row_float=bias.row_float, col_float=bias.col_float)
         return self._fast.system(ideal, conductance, flat).solve(flat, rows=rows, nodes=nodes, name=self.name)
+
+    def apply_pulses(self, *args, **kwargs):
+        raise InvalidParameterError("the ideal backend models reads only: program with backend='fast' or 'spice'")
 
     def close(self) -> None:
         self._fast.close()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -78,13 +78,16 @@ def _terminal(lines: list[str], kind: str, k: int, node: str, volts: np.ndarray,
 def format_read_netlist(params: CrossbarParams, conductance: np.ndarray, bias: LineBias, *,
                         save_rows: bool = False, save_cols: bool = True, save_nodes: bool = False,
                         print_results: bool = False, title: str | None = None, device=None,
-                        state: np.ndarray | None = None, twin: str = "verilog-a") -> Netlist:
+                        state: np.ndarray | None = None, twin: str = "verilog-a",
+                        cell_params: dict[str, np.ndarray] | None = None) -> Netlist:
     """Return the netlist of the array at `conductance` (siemens, (M, N)) under `bias`.
 
     With a memristor `device` (a spicelim.devices model) and its `state` (M, N), every cell is an
     instance of the device's Verilog-A model (OSDI) starting from that state, instead of a resistor
     of the given conductance; the caller loads the compiled OSDI library into ngspice. With
     twin="behavioural" the cells are instances of the model's B-source subcircuit instead.
+    cell_params: per-cell values (M, N) of some device parameters (device-to-device spread); each
+        cell then gets its own model card.
     save_rows / save_cols: save the terminal currents of the row / column ends.
     save_nodes: save every node voltage (for IR-drop maps and per-cell currents).
     print_results: add `.print` lines so that plain `ngspice -b` prints the saved vectors.
@@ -98,41 +101,10 @@ def format_read_netlist(params: CrossbarParams, conductance: np.ndarray, bias: L
     head = title or f"spicelim {m}x{n} {params.cell} array, {batch} operating point(s)"
     lines = [f"* {safe_text(head, 'title')}", ".options klu"]
 
-    lines.append("* row and column lines (one segment per cell)")
-    for kind, a, b, r in net.wire_segments():
-        label = "Rrow" if kind == "row" else "Rcol"
-        rr = fmt(r)
-        for (i, j), na in np.ndenumerate(a):
-            lines.append(f"{label}{i}_{j} {names[na]} {names[b[i, j]]} {rr}")
-
-    lines.append("* cells")
-    hi, lo = net.row_node, net.device_low_node
-    if device is None:
-        resistance = 1.0 / conductance
-        for i in range(m):
-            for j in range(n):
-                lines.append(f"Rcell{i}_{j} {names[hi[i, j]]} {names[lo[i, j]]} {fmt(resistance[i, j])}")
-    else:
-        behavioural = twin == "behavioural"
-        lines.append(device.behavioural_subckt("cellmodel") if behavioural else device.model_card("cellmodel"))
-        prefix = "Xcell" if behavioural else "Ncell"
-        x0 = device.normalise(state)
-        for i in range(m):
-            for j in range(n):
-                lines.append(f"{prefix}{i}_{j} {names[hi[i, j]]} {names[lo[i, j]]} cellmodel x0={fmt(x0[i, j])}")
+    lines += array_lines(params, conductance, device=device, state=state, twin=twin, cell_params=cell_params)
     if params.has_selector:
-        sel = params.selector
-        card = sel.card
-        model = safe_name(card.name, "model name")
-        lines.append(f".model {model} nmos " + " ".join(f"{safe_name(k, 'model parameter')}={fmt(v)}"
-                                                          for k, v in card.params))
-        geom = f"w={fmt(sel.w)} l={fmt(sel.l)}"
         for i in range(m):
-            lines.append(f"Vwl{i} wl{i} 0 {fmt(sel.v_gate)}")
-        cn = net.col_node
-        for i in range(m):
-            for j in range(n):
-                lines.append(f"Msel{i}_{j} {names[lo[i, j]]} wl{i} {names[cn[i, j]]} 0 {model} {geom}")
+            lines.append(f"Vwl{i} wl{i} 0 {fmt(params.selector.v_gate)}")
 
     lines.append("* line-end terminals: drivers and sense nodes")
     if batch > 1:
@@ -168,6 +140,75 @@ def format_read_netlist(params: CrossbarParams, conductance: np.ndarray, bias: L
     lines.append(".end")
     return Netlist(text="\n".join(lines) + "\n", row_currents=tuple(row_cur), col_currents=tuple(col_cur),
                    node_vectors=node_vectors, batch=batch)
+
+
+def cell_instance_name(i: int, j: int, twin: str) -> str:
+    """Netlist name of the memristor instance in cell (i, j) (lower case, as ngspice reports it)."""
+    return f"{'xcell' if twin == 'behavioural' else 'ncell'}{i}_{j}"
+
+
+def array_lines(params: CrossbarParams, conductance: np.ndarray | None, *, device=None,
+                state: np.ndarray | None = None, twin: str = "verilog-a",
+                cell_params: dict[str, np.ndarray] | None = None) -> list[str]:
+    """Netlist lines of the array itself: wire segments, cells and 1T1R selectors (gates on nodes wl{i}).
+
+    Cells are resistors of `conductance` (siemens), or instances of the memristor `device` at its
+    `state`, with one model card per cell when `cell_params` spreads some of its parameters.
+    """
+    net = network_of(params)
+    m, n = params.shape
+    names = net.names
+    lines = ["* row and column lines (one segment per cell)"]
+    for kind, a, b, r in net.wire_segments():
+        label = "Rrow" if kind == "row" else "Rcol"
+        rr = fmt(r)
+        for (i, j), na in np.ndenumerate(a):
+            lines.append(f"{label}{i}_{j} {names[na]} {names[b[i, j]]} {rr}")
+
+    lines.append("* cells")
+    hi, lo = net.row_node, net.device_low_node
+    if device is None:
+        resistance = 1.0 / conductance
+        for i in range(m):
+            for j in range(n):
+                lines.append(f"Rcell{i}_{j} {names[hi[i, j]]} {names[lo[i, j]]} {fmt(resistance[i, j])}")
+    else:
+        behavioural = twin == "behavioural"
+        card = device.behavioural_subckt if behavioural else device.model_card
+        x0 = device.normalise(state) if not cell_params else None
+        if cell_params:
+            cells = per_cell_devices(device, cell_params, (m, n))
+            x0 = np.array([[cells[i][j].normalise(state[i, j]) for j in range(n)] for i in range(m)])
+            for i in range(m):
+                for j in range(n):
+                    lines.append((cells[i][j].behavioural_subckt if behavioural else cells[i][j].model_card)
+                                 (f"cellmodel{i}_{j}"))
+        else:
+            lines.append(card("cellmodel"))
+        for i in range(m):
+            for j in range(n):
+                model = f"cellmodel{i}_{j}" if cell_params else "cellmodel"
+                lines.append(f"{cell_instance_name(i, j, twin)} {names[hi[i, j]]} {names[lo[i, j]]} {model}"
+                             f" x0={fmt(float(x0[i, j]))}")
+    if params.has_selector:
+        sel = params.selector
+        card = sel.card
+        model = safe_name(card.name, "model name")
+        lines.append(f".model {model} nmos " + " ".join(f"{safe_name(k, 'model parameter')}={fmt(v)}"
+                                                          for k, v in card.params))
+        geom = f"w={fmt(sel.w)} l={fmt(sel.l)}"
+        cn = net.col_node
+        for i in range(m):
+            for j in range(n):
+                lines.append(f"Msel{i}_{j} {names[lo[i, j]]} wl{i} {names[cn[i, j]]} 0 {model} {geom}")
+    return lines
+
+
+def per_cell_devices(device, cell_params: dict[str, np.ndarray], shape: tuple[int, int]) -> list[list]:
+    """The device model of every cell, with its own values of the spread parameters (validated)."""
+    m, n = shape
+    return [[replace(device, **{k: float(v[i, j]) for k, v in cell_params.items()}) for j in range(n)]
+            for i in range(m)]
 
 
 def write_netlist(path: str | os.PathLike, netlist: Netlist | str) -> Path:

@@ -14,6 +14,7 @@ import numpy as np
 from ..bias import LineBias
 from ..errors import EnvironmentProblem
 from ..netlist import format_read_netlist, write_netlist
+from ..netlist.transient import format_pulse_netlist
 from ..network import network_of
 from ..params import CrossbarParams
 from ..results import OperatingPoints
@@ -72,23 +73,53 @@ class SpiceBackend:
 
     def operate(self, params: CrossbarParams, conductance: np.ndarray, bias: LineBias, *,
                 rows: bool = True, cols: bool = True, nodes: bool = False, device=None,
-                state: np.ndarray | None = None) -> OperatingPoints:
-        """Solve the batch; with a memristor `device` and its `state`, the cells are its Verilog-A model."""
-        osdi, twin = (), "verilog-a"
-        if device is not None:
-            try:
-                osdi = (str(compile_va(device.va_file)),)
-            except OpenVafMissing as exc:
-                warnings.warn(f"{exc}; the cells use the behavioural twin of {type(device).__name__}", stacklevel=3)
-                twin = "behavioural"
+                state: np.ndarray | None = None, cell_params=None) -> OperatingPoints:
+        """Solve the batch; with a memristor `device` and its `state`, the cells are its Verilog-A model.
+
+        cell_params: per-cell values of spread device parameters (each cell gets its own model card).
+        """
+        osdi, twin = self._device_libraries(device)
         parts = [self._run(params, conductance, bias.take(start, min(start + self.max_batch, bias.batch)),
-                           rows, cols, nodes, device, state, osdi, twin)
+                           rows, cols, nodes, device, state, osdi, twin, cell_params)
                  for start in range(0, bias.batch, self.max_batch)]
         return parts[0] if len(parts) == 1 else OperatingPoints.concatenate(parts)
 
-    def _run(self, params, conductance, bias, rows, cols, nodes, device, state, osdi, twin) -> OperatingPoints:
+    @staticmethod
+    def _device_libraries(device) -> tuple[tuple[str, ...], str]:
+        """The OSDI library of the device's Verilog-A model, or () and the behavioural twin without openvaf-r."""
+        if device is None:
+            return (), "verilog-a"
+        try:
+            return (str(compile_va(device.va_file)),), "verilog-a"
+        except OpenVafMissing as exc:
+            warnings.warn(f"{exc}; the cells use the behavioural twin of {type(device).__name__}", stacklevel=4)
+            return (), "behavioural"
+
+    def apply_pulses(self, params: CrossbarParams, device, state: np.ndarray, schedule, *, max_step: float,
+                     cell_params: dict[str, np.ndarray] | None = None, cell_device=None) -> np.ndarray:
+        """Run the programming transient of `schedule` from `state`; return the final states (M, N).
+
+        cell_device: the device with per-cell parameter arrays (M, N), used to convert the behavioural
+        twin's normalised state back to model units.
+        """
+        osdi, twin = self._device_libraries(device)
+        netlist = format_pulse_netlist(params, device, state, schedule, twin=twin, max_step=max_step,
+                                       cell_params=cell_params)
+        if self.keep_netlists:
+            self.last_netlist_path = self._save(netlist.text, "pulses")
+        out = self.worker.run(netlist.text, list(netlist.state_vectors), None, osdi=osdi,
+                              save_failed=lambda text: self._save(text, "failed-pulses"))
+        self.last_seconds = out.seconds
+        final = np.array([out.vectors[name][-1] for name in netlist.state_vectors]).reshape(params.shape)
+        if twin == "behavioural":
+            dev = cell_device if cell_device is not None else device
+            final = dev.denormalise(dev.normalise(state) + final)
+        return final
+
+    def _run(self, params, conductance, bias, rows, cols, nodes, device, state, osdi, twin,
+             cell_params) -> OperatingPoints:
         netlist = format_read_netlist(params, conductance, bias, save_rows=rows, save_cols=cols, save_nodes=nodes,
-                                      device=device, state=state, twin=twin)
+                                      device=device, state=state, twin=twin, cell_params=cell_params)
         if self.keep_netlists:
             self.last_netlist_path = self._save(netlist.text, "read")
         out = self.worker.run(netlist.text, netlist.vectors, netlist.batch, osdi=osdi,

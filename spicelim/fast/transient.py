@@ -1,0 +1,197 @@
+"""Programming transients without SPICE: quasi-static nonlinear nodal solves plus state integration.
+
+The array has no capacitances, so at every instant its node voltages follow from the line-source
+voltages and the device states alone (a nonlinear DC problem: memristor I-V curves, level-1
+selector transistors, linear wires and drivers). The transient is stepped on the schedule's
+breakpoints, each interval cut into steps no longer than `max_step` (edges into at least 4):
+  1. at the middle of the step, solve the node voltages by Newton's method (sparse LU of the
+     nodal Jacobian, warm-started from the previous step, steps limited to 0.5 V);
+  2. advance every device state over the step with its voltage held (classical RK4), then clip it
+     to the model's state bounds.
+Intervals where every source is at 0 V are skipped: nothing moves there.
+
+This is a behavioural model of the transient: the fixed voltage over each step and the single
+network solve per step are its approximations; `scripts/bench_update.py` and the tests measure
+its agreement with ngspice.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from ..errors import ConvergenceError
+from ..network import network_of
+from ..params import CrossbarParams
+
+GMIN = 1e-12  # siemens from every node to ground, as in SPICE
+_DV_LIMIT = 0.5  # largest Newton voltage step, volts
+_V_TOL = 1e-9  # volts
+_MAX_NEWTON = 60
+_DIFF_H = 1e-6  # volts, central difference of the device I-V
+_RAMP_STEPS = 4  # at least this many steps on an edge, where the voltage crosses the thresholds
+
+
+def level1_nmos(vd, vg, vs, beta, vto, lam):
+    """Level-1 (Shichman-Hodges) drain current and its derivatives, symmetric in drain and source.
+
+    Returns (i, di/dvd, di/dvs): current into the drain, amperes; siemens.
+    """
+    swap = vd < vs
+    d = np.where(swap, vs, vd)
+    s = np.where(swap, vd, vs)
+    vov = vg - s - vto
+    vds = d - s
+    on = vov > 0
+    sat = vds >= vov
+    clm = 1 + lam * vds
+    i_lin = beta * (vov - vds / 2) * vds * clm
+    i_sat = beta / 2 * vov**2 * clm
+    di_dvov = np.where(sat, beta * vov * clm, beta * vds * clm)
+    di_dvds = np.where(sat, beta / 2 * vov**2 * lam, beta * (vov - vds) * clm + beta * (vov - vds / 2) * vds * lam)
+    i = np.where(on, np.where(sat, i_sat, i_lin), 0.0)
+    g_d = np.where(on, di_dvds, 0.0)  # d i / d(d)
+    g_s = np.where(on, -di_dvov - di_dvds, 0.0)  # d i / d(s)
+    # swapped: the current into the real drain is minus the current into the swapped drain
+    return (np.where(swap, -i, i), np.where(swap, -g_s, g_d), np.where(swap, -g_d, g_s))
+
+
+class PulseSolver:
+    """Nonlinear nodal model of one array for programming transients (fixed device parameters)."""
+
+    def __init__(self, params: CrossbarParams, device):
+        net = network_of(params)
+        self.params, self.net, self.device = params, net, device
+        m, n = params.shape
+        size = net.n_nodes
+        a_list, b_list, w_list = [], [], []
+        for _, a, b, r in net.wire_segments():
+            a_list.append(a.ravel())
+            b_list.append(b.ravel())
+            w_list.append(np.full(a.size, 1.0 / r))
+        lin = sp.csr_matrix((size, size))
+        if a_list:
+            a, b, w = (np.concatenate(x) for x in (a_list, b_list, w_list))
+            lin = sp.coo_matrix((np.concatenate([w, w, -w, -w]), (np.concatenate([a, b, a, b]),
+                                                                  np.concatenate([a, b, b, a]))),
+                                shape=(size, size)).tocsr()
+        self.r_source = params.r_source
+        ends = np.concatenate([net.row_end, net.col_end])
+        self.ends = ends
+        diag = np.full(size, GMIN)
+        if self.r_source > 0:
+            diag[ends] += 1.0 / self.r_source
+            self.fixed = np.zeros(size, dtype=bool)
+        else:
+            self.fixed = np.zeros(size, dtype=bool)
+            self.fixed[ends] = True
+        self.linear = (lin + sp.diags(diag)).tocsr()
+        # Jacobian of the linear part with every fixed node's row replaced by the identity.
+        keep = sp.diags((~self.fixed).astype(float))
+        self.linear_jac = (keep @ self.linear + sp.diags(self.fixed.astype(float))).tocsr()
+        self.dev_a = net.row_node.ravel()
+        self.dev_b = net.device_low_node.ravel()
+        # Jacobian pattern of the nonlinear elements: devices, then selectors (drain, source).
+        r_idx = [self.dev_a, self.dev_b, self.dev_a, self.dev_b]
+        c_idx = [self.dev_a, self.dev_b, self.dev_b, self.dev_a]
+        if params.has_selector:
+            sel = params.selector
+            card = sel.card
+            l_eff = sel.l - 2 * card.get("ld", 0.0)
+            self.beta = card.get("kp", 2e-5) * sel.w / l_eff
+            self.vto, self.lam = card.get("vto", 0.0), card.get("lambda", 0.0)
+            self.sel_d = net.inner_node.ravel()
+            self.sel_s = net.col_node.ravel()
+            self.sel_row = np.repeat(np.arange(m), n)
+            r_idx += [self.sel_d, self.sel_d, self.sel_s, self.sel_s]
+            c_idx += [self.sel_d, self.sel_s, self.sel_d, self.sel_s]
+        self.nl_rows = np.concatenate(r_idx)
+        self.nl_cols = np.concatenate(c_idx)
+        self.nl_free = ~self.fixed[self.nl_rows]  # stamps on fixed rows are dropped
+        self.size = size
+        self.volts = np.zeros(size)
+
+    def _source_vector(self, row_src: np.ndarray, col_src: np.ndarray) -> np.ndarray:
+        src = np.zeros(self.size)
+        src[self.net.row_end] = row_src
+        src[self.net.col_end] = col_src
+        return src
+
+    def solve(self, row_src, col_src, gate, state) -> np.ndarray:
+        """Node voltages (volts) with the given source voltages, word lines (M,) and device states (M, N)."""
+        dev = self.device
+        src = self._source_vector(row_src, col_src)
+        v = self.volts.copy()
+        v[self.fixed] = src[self.fixed]
+        g_src = (1.0 / self.r_source) if self.r_source > 0 else 0.0
+        for _ in range(_MAX_NEWTON):
+            f = self.linear @ v
+            if g_src:
+                f[self.ends] -= g_src * src[self.ends]
+            vd = (v[self.dev_a] - v[self.dev_b]).reshape(state.shape)
+            i_dev = dev.current(vd, state).ravel()
+            g_dev = ((dev.current(vd + _DIFF_H, state) - dev.current(vd - _DIFF_H, state)) / (2 * _DIFF_H)).ravel()
+            np.add.at(f, self.dev_a, i_dev)
+            np.subtract.at(f, self.dev_b, i_dev)
+            data = [g_dev, g_dev, -g_dev, -g_dev]
+            if self.params.has_selector:
+                i_m, g_d, g_s = level1_nmos(v[self.sel_d], gate[self.sel_row], v[self.sel_s], self.beta, self.vto,
+                                            self.lam)
+                np.add.at(f, self.sel_d, i_m)
+                np.subtract.at(f, self.sel_s, i_m)
+                data += [g_d, g_s, -g_d, -g_s]
+            f[self.fixed] = 0.0
+            values = np.concatenate(data) * self.nl_free
+            jac = self.linear_jac + sp.csr_matrix((values, (self.nl_rows, self.nl_cols)), shape=(self.size, self.size))
+            dv = np.clip(spla.splu(jac.tocsc(), permc_spec="MMD_AT_PLUS_A").solve(-f), -_DV_LIMIT, _DV_LIMIT)
+            v += dv
+            if np.max(np.abs(dv), initial=0.0) < _V_TOL:
+                self.volts = v
+                return v
+        raise ConvergenceError("the fast programming solve found no operating point (Newton's method did not"
+                               f" converge in {_MAX_NEWTON} iterations)")
+
+    def device_voltage(self, v: np.ndarray) -> np.ndarray:
+        """(M, N) volts across each device."""
+        return (v[self.dev_a] - v[self.dev_b]).reshape(self.params.shape)
+
+
+def rk4_state(device, v_dev: np.ndarray, s: np.ndarray, dt: float, lo, hi) -> np.ndarray:
+    """Advance the states s over dt with the device voltages held; clip to the state bounds."""
+    k1 = device.state_rate(v_dev, s)
+    if not np.any(k1):
+        return s
+    k2 = device.state_rate(v_dev, s + dt / 2 * k1)
+    k3 = device.state_rate(v_dev, s + dt / 2 * k2)
+    k4 = device.state_rate(v_dev, s + dt * k3)
+    return np.clip(s + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4), lo, hi)
+
+
+def run_schedule(params: CrossbarParams, device, state: np.ndarray, schedule, max_step: float) -> np.ndarray:
+    """The array's device states (M, N) after `schedule`, starting from `state` (model units).
+
+    `device` may carry (M, N)-shaped parameters (device-to-device spread).
+    """
+    solver = PulseSolver(params, device)
+    m, n = params.shape
+    lo, hi = device.state_bounds
+    s = np.array(state, dtype=float)
+    t = schedule.t
+    gate_zero = np.zeros(m)
+    for k in range(t.size - 1):
+        ends = [schedule.row_v[k:k + 2], schedule.col_v[k:k + 2]]
+        if schedule.gate_v is not None:
+            ends.append(schedule.gate_v[k:k + 2])
+        if not any(np.any(x) for x in ends[:2]):
+            continue  # every line at 0 V through this interval
+        ramp = any(np.any(x[0] != x[1]) for x in ends)
+        steps = max(_RAMP_STEPS if ramp else 1, int(np.ceil((t[k + 1] - t[k]) / max_step - 1e-9)))
+        dt = (t[k + 1] - t[k]) / steps
+        mids = t[k] + dt * (np.arange(steps) + 0.5)
+        rows, cols, gates = schedule.interpolate(mids)
+        for q in range(steps):
+            gate = gates[q] if gates is not None else gate_zero
+            v = solver.solve(rows[q], cols[q], gate, s)
+            s = rk4_state(device, solver.device_voltage(v), s, dt, lo, hi)
+    return s

@@ -1,0 +1,143 @@
+"""Programming pulses on the lines of an array: timing, and the schedule every backend simulates.
+
+A `PulseSchedule` gives the source voltage of every row driver, column driver and (1T1R) word
+line as piecewise-linear waveforms on one time axis. Schedules are built from *slots*: in each
+slot every line ramps from 0 V to its own level in `rise`, holds it for `width`, ramps back in
+`fall`, then rests at 0 V for `gap`. A line's level is its programming voltage (selected lines),
+its half-select bias (V/2 or V/3 schemes) or 0 V. Programming schemes (schemes.py) only choose
+the levels; this module turns them into waveforms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InvalidParameterError, ShapeError
+from ..validation import finite_array, real_number
+
+
+@dataclass(frozen=True)
+class PulseTiming:
+    """Timing of one programming slot, seconds.
+
+    width: flat top (> 0). rise, fall: linear edges (> 0). gap: rest at 0 V after the pulse (>= 0).
+    """
+
+    width: float = 50e-9
+    rise: float = 2e-9
+    fall: float = 2e-9
+    gap: float = 10e-9
+
+    def __post_init__(self):
+        for name in ("width", "rise", "fall"):
+            value = real_number(f"pulse {name} (s)", getattr(self, name))
+            if not 0 < value <= 1.0:
+                raise InvalidParameterError(f"pulse {name} must be > 0 s and at most 1 s, got {value:g}")
+            object.__setattr__(self, name, value)
+        gap = real_number("pulse gap (s)", self.gap)
+        if not 0 <= gap <= 1.0:
+            raise InvalidParameterError(f"pulse gap must be >= 0 s and at most 1 s, got {gap:g}")
+        object.__setattr__(self, "gap", gap)
+
+    @property
+    def period(self) -> float:
+        return self.rise + self.width + self.fall + self.gap
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Line levels (volts) during one pulse slot: rows (M,), columns (N,), word lines (M,) or None."""
+
+    row: np.ndarray
+    col: np.ndarray
+    gate: np.ndarray | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class PulseSchedule:
+    """Source waveforms of every line end during one programming transient.
+
+    Attributes:
+        t: (K,) strictly increasing times, seconds, starting at 0.
+        row_v: (K, M) row-driver source voltages, volts.
+        col_v: (K, N) column-driver source voltages, volts.
+        gate_v: (K, M) word-line voltages for 1T1R arrays, volts; None for passive arrays.
+        timing: the slot timing the schedule was built with (None for a hand-made schedule).
+    """
+
+    t: np.ndarray
+    row_v: np.ndarray
+    col_v: np.ndarray
+    gate_v: np.ndarray | None = None
+    timing: PulseTiming | None = None
+
+    def __post_init__(self):
+        t = finite_array("schedule t (s)", self.t)
+        if t.ndim != 1 or t.size < 2:
+            raise ShapeError(f"schedule t must be 1-D with at least 2 points, got shape {t.shape}")
+        if t[0] != 0 or np.any(np.diff(t) <= 0):
+            raise InvalidParameterError("schedule t must start at 0 s and increase strictly")
+        arrays = {"t": t}
+        for name in ("row_v", "col_v", "gate_v"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            arr = finite_array(f"schedule {name} (V)", value)
+            if arr.ndim != 2 or arr.shape[0] != t.size:
+                raise ShapeError(f"schedule {name} must be ({t.size}, lines), got {arr.shape}")
+            arrays[name] = arr
+        if self.gate_v is not None and arrays["gate_v"].shape[1] != arrays["row_v"].shape[1]:
+            raise ShapeError("schedule gate_v needs one word line per row")
+        for name, arr in arrays.items():
+            arr.setflags(write=False)
+            object.__setattr__(self, name, arr)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.row_v.shape[1], self.col_v.shape[1])
+
+    @property
+    def duration(self) -> float:
+        return float(self.t[-1])
+
+    @classmethod
+    def from_slots(cls, slots: list[Slot], timing: PulseTiming) -> PulseSchedule:
+        """Concatenate slots: each ramps every line to its level, holds it, ramps back, rests."""
+        if not slots:
+            raise InvalidParameterError("a pulse schedule needs at least one slot")
+        if not isinstance(timing, PulseTiming):
+            raise InvalidParameterError("timing must be a PulseTiming")
+        gated = slots[0].gate is not None
+        if any((s.gate is not None) != gated for s in slots):
+            raise InvalidParameterError("either every slot sets the word lines or none does")
+        k = len(slots)
+        start = np.arange(k) * timing.period
+        offsets = np.array([0.0, timing.rise, timing.rise + timing.width, timing.rise + timing.width + timing.fall])
+        t = (start[:, None] + offsets[None, :]).ravel()
+        on = np.array([0.0, 1.0, 1.0, 0.0])
+
+        def waves(levels: list[np.ndarray]) -> np.ndarray:
+            lv = np.stack([np.asarray(x, dtype=float) for x in levels])  # (k, lines)
+            return (on[None, :, None] * lv[:, None, :]).reshape(4 * k, lv.shape[1])
+
+        row, col = waves([s.row for s in slots]), waves([s.col for s in slots])
+        gate = waves([s.gate for s in slots]) if gated else None
+        if timing.gap > 0:  # rest at 0 V until the end of the last slot's gap
+            t = np.append(t, k * timing.period)
+            row, col = np.vstack([row, row[-1:]]), np.vstack([col, col[-1:]])
+            gate = None if gate is None else np.vstack([gate, gate[-1:]])
+        else:  # back-to-back slots: one slot's end (0 V) is the next one's start (0 V)
+            keep = np.append(np.diff(t) > 0, True)
+            t, row, col = t[keep], row[keep], col[keep]
+            gate = None if gate is None else gate[keep]
+        return cls(t=t, row_v=row, col_v=col, gate_v=gate, timing=timing)
+
+    def interpolate(self, when: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Source voltages at times `when` (L,): (L, M), (L, N), (L, M) or None."""
+        def at(arr):
+            idx = np.clip(np.searchsorted(self.t, when, side="right") - 1, 0, self.t.size - 2)
+            frac = ((when - self.t[idx]) / (self.t[idx + 1] - self.t[idx]))[:, None]
+            return arr[idx] + (arr[idx + 1] - arr[idx]) * frac
+        return at(self.row_v), at(self.col_v), None if self.gate_v is None else at(self.gate_v)

@@ -1,0 +1,177 @@
+"""Programming schemes: which line carries which voltage in each pulse slot.
+
+Conventions (geometry of DESIGN.md: the device's + terminal is on the row line):
+  - SET pulses have a positive amplitude: the selected row is raised, the selected columns stay at 0 V.
+  - RESET pulses have a negative amplitude: the selected row stays at 0 V and the selected columns
+    are raised to |V|, so the device sees -|V| (for 1T1R this is the source-line RESET of a real
+    cell: the selector then conducts with its source on the device side).
+
+Passive (0T1R) arrays protect the other cells by biasing every other line (half-select schemes):
+  "V/2": every unselected line at V/2, so half-selected cells see V/2 and the rest 0 V;
+  "V/3": unselected rows at V/3 and unselected columns at 2V/3 (mirrored for RESET), so every
+         unselected cell sees +-V/3.
+1T1R arrays select with the word lines instead: only the selected row's gate is on, and its
+voltage limits the current the transistor passes (the compliance). Inhibited columns of the
+selected row are held at the row's voltage, so their cells see 0 V.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InvalidParameterError, ShapeError
+from ..validation import real_number
+from .pulses import Slot
+
+HALF_SELECT_SCHEMES = ("V/2", "V/3")
+
+
+def _check_cell_kind(cell: str) -> None:
+    if cell not in ("0T1R", "1T1R"):
+        raise InvalidParameterError(f"cell must be '0T1R' or '1T1R', got {cell!r}")
+
+
+def _check_gate(cell: str, v_gate) -> float | None:
+    if cell == "0T1R":
+        return None
+    if v_gate is None:
+        raise InvalidParameterError("a 1T1R array needs the word-line voltage v_gate for programming")
+    return real_number("v_gate (V)", v_gate)
+
+
+def row_slot(shape: tuple[int, int], cell: str, row: int, active, amplitude: float, scheme: str = "V/2",
+             v_gate: float | None = None) -> Slot:
+    """One slot that pulses the cells (row, j) where `active[j]`, with `amplitude` volts (+SET / -RESET).
+
+    scheme: half-select scheme of passive arrays ("V/2" or "V/3"); ignored for 1T1R.
+    v_gate: word-line voltage of the selected row (1T1R only), volts.
+    """
+    _check_cell_kind(cell)
+    m, n = shape
+    if not 0 <= row < m:
+        raise InvalidParameterError(f"row {row} is outside the {m}-row array")
+    active = np.asarray(active, dtype=bool)
+    if active.shape != (n,):
+        raise ShapeError(f"active must be a boolean mask of shape ({n},), got {active.shape}")
+    v = real_number("pulse amplitude (V)", amplitude)
+    if v == 0:
+        raise InvalidParameterError("a programming pulse needs a non-zero amplitude")
+    gate = _check_gate(cell, v_gate)
+    a = abs(v)
+    rows, cols = np.zeros(m), np.zeros(n)
+    if cell == "1T1R":
+        if v > 0:
+            rows[row] = a
+            cols[~active] = a
+        else:
+            cols[active] = a
+        gates = np.zeros(m)
+        gates[row] = gate
+        return Slot(row=rows, col=cols, gate=gates)
+    if scheme not in HALF_SELECT_SCHEMES:
+        raise InvalidParameterError(f"scheme must be one of {HALF_SELECT_SCHEMES}, got {scheme!r}")
+    other_row, other_col = (a / 2, a / 2) if scheme == "V/2" else (a / 3, 2 * a / 3)
+    if v < 0:  # mirror: the columns carry the pulse
+        other_row, other_col = (a / 2, a / 2) if scheme == "V/2" else (2 * a / 3, a / 3)
+    rows[:] = other_row
+    cols[:] = other_col
+    if v > 0:
+        rows[row] = a
+        cols[active] = 0.0
+    else:
+        rows[row] = 0.0
+        cols[active] = a
+    return Slot(row=rows, col=cols)
+
+
+def cell_slot(shape: tuple[int, int], cell: str, row: int, col: int, amplitude: float, scheme: str = "V/2",
+              v_gate: float | None = None) -> Slot:
+    """One slot that pulses the single cell (row, col); see row_slot."""
+    if not 0 <= col < shape[1]:
+        raise InvalidParameterError(f"column {col} is outside the {shape[1]}-column array")
+    active = np.zeros(shape[1], dtype=bool)
+    active[col] = True
+    return row_slot(shape, cell, row, active, amplitude, scheme, v_gate)
+
+
+def _pulse_counts(counts, shape: tuple[int, ...]) -> np.ndarray:
+    arr = np.asarray(counts)
+    if arr.shape != shape:
+        raise ShapeError(f"pulse counts must have shape {shape}, got {arr.shape}")
+    if arr.dtype.kind not in "iu" and not (arr.dtype.kind == "f" and np.all(np.isfinite(arr))
+                                          and np.all(arr == np.round(arr))):
+        raise InvalidParameterError("pulse counts must be integers (+ SET pulses, - RESET pulses)")
+    return arr.astype(np.int64)
+
+
+def row_update(shape: tuple[int, int], cell: str, row: int, counts, set_amplitude: float, reset_amplitude: float,
+               scheme: str = "V/2", v_gate_set: float | None = None, v_gate_reset: float | None = None) -> list[Slot]:
+    """Row-parallel update of one row: cell (row, j) gets counts[j] SET pulses (> 0) or -counts[j] RESET pulses.
+
+    All cells of the row that need a k-th SET pulse get it in the same slot; the RESET slots follow.
+    """
+    n = shape[1]
+    c = _pulse_counts(counts, (n,))
+    if real_number("set_amplitude (V)", set_amplitude) <= 0:
+        raise InvalidParameterError(f"set_amplitude must be > 0 V, got {set_amplitude:g}")
+    if real_number("reset_amplitude (V)", reset_amplitude) >= 0:
+        raise InvalidParameterError(f"reset_amplitude must be < 0 V, got {reset_amplitude:g}")
+    slots = [row_slot(shape, cell, row, c > k, set_amplitude, scheme, v_gate_set) for k in range(max(c.max(), 0))]
+    slots += [row_slot(shape, cell, row, -c > k, reset_amplitude, scheme, v_gate_reset)
+              for k in range(max(-c.min(), 0))]
+    return slots
+
+
+def array_update(shape: tuple[int, int], cell: str, counts, set_amplitude: float, reset_amplitude: float,
+                 scheme: str = "V/2", v_gate_set: float | None = None,
+                 v_gate_reset: float | None = None) -> list[Slot]:
+    """Row-by-row update of the whole array: counts (M, N) signed pulse numbers; rows with none are skipped."""
+    c = _pulse_counts(counts, tuple(shape))
+    slots: list[Slot] = []
+    for i in range(shape[0]):
+        if np.any(c[i]):
+            slots += row_update(shape, cell, i, c[i], set_amplitude, reset_amplitude, scheme, v_gate_set,
+                                v_gate_reset)
+    return slots
+
+
+def outer_product(shape: tuple[int, int], cell: str, x, delta, set_amplitude: float, reset_amplitude: float,
+                  n_slots: int, rng: np.random.Generator, v_gate: float | None = None) -> list[Slot]:
+    """Fully parallel stochastic outer-product update (pulse coincidence, Gokmen and Vlasov 2016).
+
+    In each of `n_slots` slots per phase, row i fires with probability |x[i]| and column j with
+    probability |delta[j]| (both in [-1, 1]). A firing row carries +V/2 and a firing column -V/2,
+    so only a cell whose row and column fire together sees the full pulse V; the rest see at most
+    V/2. Cell (i, j) therefore expects n_slots |x_i delta_j| pulses, SET where x_i delta_j > 0 and
+    RESET where it is < 0. Four phases cover the sign combinations (x+ d+, x- d-: SET;
+    x+ d-, x- d+: RESET). For 1T1R arrays every word line is on at v_gate.
+    """
+    _check_cell_kind(cell)
+    m, n = shape
+    x = np.asarray(x, dtype=float)
+    d = np.asarray(delta, dtype=float)
+    if x.shape != (m,) or d.shape != (n,):
+        raise ShapeError(f"x must have shape ({m},) and delta ({n},), got {x.shape} and {d.shape}")
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(d))) or np.any(np.abs(x) > 1) or np.any(np.abs(d) > 1):
+        raise InvalidParameterError("x and delta are firing probabilities: each must lie in [-1, 1]")
+    if real_number("set_amplitude (V)", set_amplitude) <= 0 or real_number("reset_amplitude (V)", reset_amplitude) >= 0:
+        raise InvalidParameterError("need set_amplitude > 0 V and reset_amplitude < 0 V")
+    if isinstance(n_slots, bool) or not isinstance(n_slots, (int, np.integer)) or n_slots < 1:
+        raise InvalidParameterError(f"n_slots must be a positive integer, got {n_slots!r}")
+    gate = _check_gate(cell, v_gate)
+    slots: list[Slot] = []
+    for row_sign, col_sign, amp in ((1, 1, set_amplitude), (-1, -1, set_amplitude),
+                                    (1, -1, reset_amplitude), (-1, 1, reset_amplitude)):
+        px = np.where(np.sign(x) == row_sign, np.abs(x), 0.0)
+        pd = np.where(np.sign(d) == col_sign, np.abs(d), 0.0)
+        if not (px.any() and pd.any()):
+            continue
+        for _ in range(int(n_slots)):
+            fire_r = rng.random(m) < px
+            fire_c = rng.random(n) < pd
+            if not (fire_r.any() and fire_c.any()):
+                continue
+            half = amp / 2  # SET: rows +|V|/2, columns -|V|/2; RESET: the opposite
+            slots.append(Slot(row=np.where(fire_r, half, 0.0), col=np.where(fire_c, -half, 0.0),
+                              gate=None if gate is None else np.full(m, gate)))
+    return slots

@@ -1,0 +1,163 @@
+"""Device non-idealities, all drawn from one seed: spread, noise, stuck cells and finite levels.
+
+    Variability(d2d={"g_max": 0.1}, c2c=0.05, stuck_on=0.005, stuck_off=0.005, read_noise=0.01,
+                levels=64, seed=1)
+
+- d2d: device-to-device spread. Each named parameter of each cell is the model's value times a
+  log-normal factor exp(sigma * N(0, 1)), drawn once per array. Every cell's parameter set is
+  validated like a hand-made model, so a spread that makes a cell non-physical is an error.
+- c2c: cycle-to-cycle noise. Every programming call changes each cell's state by its simulated
+  change times (1 + c2c * N(0, 1)), clipped to the state bounds; a cell that did not move stays put.
+- stuck_on / stuck_off: fractions of cells stuck at the high- / low-conductance bound, drawn once
+  per array; programming never moves them and set_state() cannot either.
+- read_noise: each device's current fluctuates by a relative sigma in every read, independently;
+  the sensed currents get the equivalent Gaussian noise, sigma * sqrt(sum_i (G_ij v_i)^2).
+- levels: a device holds only this many distinguishable states, evenly spaced in its normalised
+  state; every state set or programmed snaps to the nearest one.
+
+Draws come from independent streams of numpy's SeedSequence(seed) (spread, faults, noise), so
+the same seed gives the same array and the same noise sequence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+
+from .errors import InvalidParameterError
+from .validation import real_number
+
+
+@dataclass(frozen=True)
+class Variability:
+    """Seeded device non-idealities of one array (see the module docstring for each one)."""
+
+    d2d: tuple[tuple[str, float], ...] = ()
+    c2c: float = 0.0
+    stuck_on: float = 0.0
+    stuck_off: float = 0.0
+    read_noise: float = 0.0
+    levels: int | None = None
+    seed: int = 0
+
+    def __post_init__(self):
+        spread = self.d2d.items() if isinstance(self.d2d, Mapping) else self.d2d
+        try:
+            pairs = tuple(sorted((str(k), float(v)) for k, v in spread))
+        except (TypeError, ValueError):
+            raise InvalidParameterError("d2d must map parameter names to relative spreads (floats)") from None
+        for name, sigma in pairs:
+            if not 0 <= sigma <= 1 or not np.isfinite(sigma):
+                raise InvalidParameterError(f"d2d spread of {name} must lie in [0, 1], got {sigma:g}")
+        object.__setattr__(self, "d2d", pairs)
+        for name in ("c2c", "read_noise"):
+            value = real_number(name, getattr(self, name))
+            if not 0 <= value <= 1:
+                raise InvalidParameterError(f"{name} must lie in [0, 1] (a relative standard deviation), got {value:g}")
+            object.__setattr__(self, name, value)
+        for name in ("stuck_on", "stuck_off"):
+            value = real_number(name, getattr(self, name))
+            if not 0 <= value <= 1:
+                raise InvalidParameterError(f"{name} is a fraction of cells: it must lie in [0, 1], got {value:g}")
+            object.__setattr__(self, name, value)
+        if self.stuck_on + self.stuck_off > 1:
+            raise InvalidParameterError("stuck_on + stuck_off cannot exceed 1")
+        if self.levels is not None and (isinstance(self.levels, bool) or not isinstance(self.levels, (int, np.integer))
+                                        or self.levels < 2):
+            raise InvalidParameterError(f"levels must be an integer >= 2 or None, got {self.levels!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise InvalidParameterError(f"seed must be a non-negative integer, got {self.seed!r}")
+
+    @property
+    def device_effects(self) -> bool:
+        """True when any effect needs a memristor model (everything except read noise)."""
+        return bool(self.d2d) or self.c2c > 0 or self.stuck_on > 0 or self.stuck_off > 0 or self.levels is not None
+
+
+class DeviceVariation:
+    """The non-idealities of one array, drawn for its shape and device: the live counterpart of Variability."""
+
+    def __init__(self, variability: Variability, shape: tuple[int, int], device=None):
+        self.variability = variability
+        spread_seq, fault_seq, noise_seq = np.random.SeedSequence(variability.seed).spawn(3)
+        self.noise = np.random.default_rng(noise_seq)
+        self.cell_params: dict[str, np.ndarray] = {}
+        self.stuck = np.zeros(shape, dtype=np.int8)
+        self.stuck.setflags(write=False)
+        if variability.device_effects and device is None:
+            raise InvalidParameterError("d2d, c2c, stuck cells and levels need a memristor device in the array")
+        if device is None:
+            return
+        names = {f.name for f in fields(device)}
+        rng = np.random.default_rng(spread_seq)
+        for name, sigma in variability.d2d:
+            if name not in names or not isinstance(getattr(device, name), float):
+                raise InvalidParameterError(f"{type(device).__name__} has no numeric parameter {name!r} to spread")
+            values = getattr(device, name) * np.exp(sigma * rng.standard_normal(shape))
+            values.setflags(write=False)
+            self.cell_params[name] = values
+        if self.cell_params:  # every cell must be a valid device
+            for (i, j), _ in np.ndenumerate(self.stuck):
+                try:
+                    replace(device, **{k: float(v[i, j]) for k, v in self.cell_params.items()})
+                except InvalidParameterError as exc:
+                    raise InvalidParameterError(f"the d2d spread made cell ({i}, {j}) non-physical: {exc}") from None
+        u = np.random.default_rng(fault_seq).random(shape)
+        stuck = np.zeros(shape, dtype=np.int8)
+        stuck[u < variability.stuck_on] = 1
+        stuck[(u >= variability.stuck_on) & (u < variability.stuck_on + variability.stuck_off)] = -1
+        stuck.setflags(write=False)
+        self.stuck = stuck
+
+    def cell_device(self, device, flat: bool = False):
+        """`device` with the spread parameters as per-cell arrays ((M, N), or (M*N,) if flat): numpy equations only."""
+        if not self.cell_params:
+            return device
+        clone = object.__new__(type(device))
+        for f in fields(device):
+            object.__setattr__(clone, f.name, getattr(device, f.name))
+        for k, v in self.cell_params.items():
+            object.__setattr__(clone, k, v.ravel() if flat else v)
+        return clone
+
+    def stuck_states(self, device) -> tuple[np.ndarray, np.ndarray]:
+        """(M, N) states of the stuck-on and stuck-off bounds of every cell (model units)."""
+        dev = self.cell_device(device)
+        lo, hi = (np.broadcast_to(b, self.stuck.shape) for b in dev.state_bounds)
+        hi_is_on = dev.conductance(hi) > dev.conductance(lo)
+        return np.where(hi_is_on, hi, lo), np.where(hi_is_on, lo, hi)
+
+    def settle(self, device, state: np.ndarray) -> np.ndarray:
+        """Apply stuck cells and finite levels to a state the array is about to hold."""
+        dev = self.cell_device(device)
+        s = np.array(state, dtype=float)
+        levels = self.variability.levels
+        if levels is not None:
+            x = np.clip(dev.normalise(s), 0.0, 1.0)
+            s = dev.denormalise(np.round(x * (levels - 1)) / (levels - 1))
+        if np.any(self.stuck):
+            on, off = self.stuck_states(device)
+            s = np.where(self.stuck == 1, on, np.where(self.stuck == -1, off, s))
+        return s
+
+    def programmed(self, device, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+        """The state after a programming call: simulated change with cycle-to-cycle noise, then settle()."""
+        sigma = self.variability.c2c
+        s = after
+        if sigma > 0:
+            dev = self.cell_device(device)
+            lo, hi = dev.state_bounds
+            s = np.clip(before + (after - before) * (1 + sigma * self.noise.standard_normal(before.shape)), lo, hi)
+        return self.settle(device, s)
+
+    def read_noise(self, currents: np.ndarray, volts: np.ndarray, conductance: np.ndarray,
+                   transpose: bool) -> np.ndarray:
+        """Sensed currents plus the read noise of every device they sum (volts: (B, M) or (B, N) inputs)."""
+        sigma = self.variability.read_noise
+        if sigma == 0:
+            return currents
+        g2 = conductance**2
+        var = (volts**2) @ (g2.T if transpose else g2)
+        return currents + sigma * np.sqrt(var) * self.noise.standard_normal(currents.shape)
