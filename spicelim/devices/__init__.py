@@ -5,8 +5,9 @@ from .nmos import ModelCard, NmosSelector, load_model_card
 from .presets import YAO2020_PROGRAMMING, ProgrammingConditions, yao2020_taox_hfox
 from .simulate import DeviceTrace, simulate
 from .soft_bounds import SoftBoundsRRAM
+from .stanford_pku import StanfordPKU
 from .vteam import VTEAM
 from .yakopcic import Yakopcic
 
-__all__ = ["SoftBoundsRRAM", "VTEAM", "DeviceTrace", "MemristorModel", "ModelCard", "NmosSelector", "Yakopcic", "load_model_card", "simulate"]
+__all__ = ["SoftBoundsRRAM", "StanfordPKU", "VTEAM", "DeviceTrace", "MemristorModel", "ModelCard", "NmosSelector", "Yakopcic", "load_model_card", "simulate"]
 __all__ += ["YAO2020_PROGRAMMING", "ProgrammingConditions", "yao2020_taox_hfox"]
