@@ -6,7 +6,7 @@
     i = xb.read(v, backend="spice")          # volts (64,) or (B, 64) -> amperes (32,) or (B, 32)
 """
 
-from . import devices, errors
+from . import devices, errors, programming
 from .crossbar import BACKENDS, CellRead, Crossbar
 from .errors import (
                      ConvergenceError,
@@ -20,9 +20,10 @@ from .errors import (
 )
 from .params import CrossbarParams
 from .results import OperatingPoints
+from .variability import Variability
 
 __version__ = "0.1.0"
 
 __all__ = ["BACKENDS", "CellRead", "ConvergenceError", "Crossbar", "CrossbarParams", "InvalidParameterError",
            "NetlistInjectionError", "OperatingPoints", "ShapeError", "SimulationError", "SimulationTimeout",
-           "SpicelimError", "WorkerCrash", "devices", "errors"]
+           "SpicelimError", "Variability", "WorkerCrash", "devices", "errors", "programming"]

@@ -260,7 +260,7 @@ class Crossbar:
 
         Each transient starts from the present state; the final states, with any cycle-to-cycle
         noise, stuck cells and finite levels applied, become the array's state and are returned.
-        max_step: largest time step, seconds (default: a tenth of the pulse width).
+        max_step: largest time step, seconds (default: the backend's own, from the pulse width).
         """
         if self.device is None:
             raise InvalidParameterError("programming pulses need memristor cells: create the array with device=...")
@@ -271,9 +271,8 @@ class Crossbar:
         if (schedule.gate_v is None) == self.params.has_selector:
             raise InvalidParameterError("a 1T1R array needs word-line waveforms (gate_v) in its schedule; a passive"
                                         " array must not have them")
-        if max_step is None:
-            max_step = schedule.timing.width / 10 if schedule.timing else float(np.min(np.diff(schedule.t)))
-        max_step = real_number("max_step (s)", max_step, minimum=0.0, strict=True)
+        if max_step is not None:
+            max_step = real_number("max_step (s)", max_step, minimum=0.0, strict=True)
         impl = self.backend(backend)
         before = self.state
         after = impl.apply_pulses(self.params, self.device, before, schedule, max_step=max_step,

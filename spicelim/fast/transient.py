@@ -5,7 +5,8 @@ voltages and the device states alone (a nonlinear DC problem: memristor I-V curv
 selector transistors, linear wires and drivers). The transient is stepped on the schedule's
 breakpoints, each interval cut into steps no longer than `max_step` (edges into at least 4):
   1. at the middle of the step, solve the node voltages by Newton's method (sparse LU of the
-     nodal Jacobian, warm-started from the previous step, steps limited to 0.5 V);
+     nodal Jacobian, warm-started from the previous step, steps limited to 0.5 V; the last
+     factorisation is reused as long as its chord iterations converge fast);
   2. advance every device state over the step with its voltage held (classical RK4), then clip it
      to the model's state bounds.
 Intervals where every source is at 0 V are skipped: nothing moves there.
@@ -27,7 +28,7 @@ from ..params import CrossbarParams
 
 GMIN = 1e-12  # siemens from every node to ground, as in SPICE
 _DV_LIMIT = 0.5  # largest Newton voltage step, volts
-_V_TOL = 1e-9  # volts
+_V_TOL = 1e-6  # volts, as SPICE's vntol
 _MAX_NEWTON = 60
 _DIFF_H = 1e-6  # volts, central difference of the device I-V
 _RAMP_STEPS = 4  # at least this many steps on an edge, where the voltage crosses the thresholds
@@ -111,6 +112,7 @@ class PulseSolver:
         self.nl_free = ~self.fixed[self.nl_rows]  # stamps on fixed rows are dropped
         self.size = size
         self.volts = np.zeros(size)
+        self._lu = None  # factorised Jacobian reused by chord iterations
 
     def _source_vector(self, row_src: np.ndarray, col_src: np.ndarray) -> np.ndarray:
         src = np.zeros(self.size)
@@ -118,37 +120,54 @@ class PulseSolver:
         src[self.net.col_end] = col_src
         return src
 
-    def solve(self, row_src, col_src, gate, state) -> np.ndarray:
-        """Node voltages (volts) with the given source voltages, word lines (M,) and device states (M, N)."""
+    def _residual(self, v, src, gate, state, jacobian: bool):
+        """Currents leaving every node (zero on fixed rows) and, if asked, the Jacobian (CSC)."""
         dev = self.device
+        f = self.linear @ v
+        if self.r_source > 0:
+            f[self.ends] -= src[self.ends] / self.r_source
+        vd = (v[self.dev_a] - v[self.dev_b]).reshape(state.shape)
+        i_dev = dev.current(vd, state).ravel()
+        f += np.bincount(self.dev_a, i_dev, self.size) - np.bincount(self.dev_b, i_dev, self.size)
+        data = []
+        if jacobian:
+            g_dev = ((dev.current(vd + _DIFF_H, state) - dev.current(vd - _DIFF_H, state)) / (2 * _DIFF_H)).ravel()
+            data = [g_dev, g_dev, -g_dev, -g_dev]
+        if self.params.has_selector:
+            i_m, g_d, g_s = level1_nmos(v[self.sel_d], gate[self.sel_row], v[self.sel_s], self.beta, self.vto, self.lam)
+            f += np.bincount(self.sel_d, i_m, self.size) - np.bincount(self.sel_s, i_m, self.size)
+            data += [g_d, g_s, -g_d, -g_s]
+        f[self.fixed] = 0.0
+        if not jacobian:
+            return f, None
+        values = np.concatenate(data) * self.nl_free
+        jac = self.linear_jac + sp.csr_matrix((values, (self.nl_rows, self.nl_cols)), shape=(self.size, self.size))
+        return f, jac.tocsc()
+
+    def solve(self, row_src, col_src, gate, state) -> np.ndarray:
+        """Node voltages (volts) with the given source voltages, word lines (M,) and device states (M, N).
+
+        Chord iterations reuse the last factorised Jacobian while they converge fast; otherwise the
+        Jacobian is rebuilt and refactorised (a full Newton step).
+        """
         src = self._source_vector(row_src, col_src)
         v = self.volts.copy()
         v[self.fixed] = src[self.fixed]
-        g_src = (1.0 / self.r_source) if self.r_source > 0 else 0.0
+        last = np.inf
+        full = False  # once the chord iteration stalls, take full Newton steps for the rest of this solve
         for _ in range(_MAX_NEWTON):
-            f = self.linear @ v
-            if g_src:
-                f[self.ends] -= g_src * src[self.ends]
-            vd = (v[self.dev_a] - v[self.dev_b]).reshape(state.shape)
-            i_dev = dev.current(vd, state).ravel()
-            g_dev = ((dev.current(vd + _DIFF_H, state) - dev.current(vd - _DIFF_H, state)) / (2 * _DIFF_H)).ravel()
-            np.add.at(f, self.dev_a, i_dev)
-            np.subtract.at(f, self.dev_b, i_dev)
-            data = [g_dev, g_dev, -g_dev, -g_dev]
-            if self.params.has_selector:
-                i_m, g_d, g_s = level1_nmos(v[self.sel_d], gate[self.sel_row], v[self.sel_s], self.beta, self.vto,
-                                            self.lam)
-                np.add.at(f, self.sel_d, i_m)
-                np.subtract.at(f, self.sel_s, i_m)
-                data += [g_d, g_s, -g_d, -g_s]
-            f[self.fixed] = 0.0
-            values = np.concatenate(data) * self.nl_free
-            jac = self.linear_jac + sp.csr_matrix((values, (self.nl_rows, self.nl_cols)), shape=(self.size, self.size))
-            dv = np.clip(spla.splu(jac.tocsc(), permc_spec="MMD_AT_PLUS_A").solve(-f), -_DV_LIMIT, _DV_LIMIT)
+            f, jac = self._residual(v, src, gate, state, jacobian=full or self._lu is None)
+            if jac is not None:
+                self._lu = spla.splu(jac, permc_spec="MMD_AT_PLUS_A")
+            dv = np.clip(self._lu.solve(-f), -_DV_LIMIT, _DV_LIMIT)
             v += dv
-            if np.max(np.abs(dv), initial=0.0) < _V_TOL:
+            size = np.max(np.abs(dv), initial=0.0)
+            if size < _V_TOL:
                 self.volts = v
                 return v
+            if jac is None and size > 0.6 * last:  # the chord step converges slowly
+                full = True
+            last = size
         raise ConvergenceError("the fast programming solve found no operating point (Newton's method did not"
                                f" converge in {_MAX_NEWTON} iterations)")
 

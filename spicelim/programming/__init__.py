@@ -2,6 +2,8 @@
 
 from .pulses import PulseSchedule, PulseTiming, Slot
 from .schemes import HALF_SELECT_SCHEMES, array_update, cell_slot, outer_product, row_slot, row_update
+from .write_verify import ProgrammingReport, WritePulses, measure_conductance, write_verify
 
-__all__ = ["HALF_SELECT_SCHEMES", "PulseSchedule", "PulseTiming", "Slot", "array_update", "cell_slot",
-           "outer_product", "row_slot", "row_update"]
+__all__ = ["HALF_SELECT_SCHEMES", "ProgrammingReport", "PulseSchedule", "PulseTiming", "Slot", "WritePulses",
+           "array_update", "cell_slot", "measure_conductance", "outer_product", "row_slot", "row_update",
+           "write_verify"]

@@ -48,11 +48,15 @@ class PulseTiming:
 
 @dataclass(frozen=True)
 class Slot:
-    """Line levels (volts) during one pulse slot: rows (M,), columns (N,), word lines (M,) or None."""
+    """Line levels (volts) during one pulse slot: rows (M,), columns (N,), word lines (M,) or None.
+
+    timing: this slot's own timing (None: the schedule's default timing).
+    """
 
     row: np.ndarray
     col: np.ndarray
     gate: np.ndarray | None = None
+    timing: PulseTiming | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,9 +106,17 @@ class PulseSchedule:
     def duration(self) -> float:
         return float(self.t[-1])
 
+    def default_step(self, per_width: int) -> float:
+        """A time step of 1/per_width of the pulse width (of the shortest breakpoint interval without timing)."""
+        width = self.timing.width if self.timing else float(np.min(np.diff(self.t)))
+        return width / per_width
+
     @classmethod
     def from_slots(cls, slots: list[Slot], timing: PulseTiming) -> PulseSchedule:
-        """Concatenate slots: each ramps every line to its level, holds it, ramps back, rests."""
+        """Concatenate slots: each ramps every line to its level, holds it, ramps back, rests.
+
+        `timing` is the default; a slot with its own timing (SET and RESET widths differ) uses that.
+        """
         if not slots:
             raise InvalidParameterError("a pulse schedule needs at least one slot")
         if not isinstance(timing, PulseTiming):
@@ -113,9 +125,13 @@ class PulseSchedule:
         if any((s.gate is not None) != gated for s in slots):
             raise InvalidParameterError("either every slot sets the word lines or none does")
         k = len(slots)
-        start = np.arange(k) * timing.period
-        offsets = np.array([0.0, timing.rise, timing.rise + timing.width, timing.rise + timing.width + timing.fall])
-        t = (start[:, None] + offsets[None, :]).ravel()
+        timings = [s.timing or timing for s in slots]
+        if not all(isinstance(x, PulseTiming) for x in timings):
+            raise InvalidParameterError("slot timings must be PulseTiming")
+        periods = np.array([x.period for x in timings])
+        start = np.concatenate([[0.0], np.cumsum(periods)[:-1]])
+        offsets = np.array([[0.0, x.rise, x.rise + x.width, x.rise + x.width + x.fall] for x in timings])
+        t = (start[:, None] + offsets).ravel()
         on = np.array([0.0, 1.0, 1.0, 0.0])
 
         def waves(levels: list[np.ndarray]) -> np.ndarray:
@@ -124,14 +140,13 @@ class PulseSchedule:
 
         row, col = waves([s.row for s in slots]), waves([s.col for s in slots])
         gate = waves([s.gate for s in slots]) if gated else None
-        if timing.gap > 0:  # rest at 0 V until the end of the last slot's gap
-            t = np.append(t, k * timing.period)
+        if timings[-1].gap > 0:  # rest at 0 V until the end of the last slot's gap
+            t = np.append(t, periods.sum())
             row, col = np.vstack([row, row[-1:]]), np.vstack([col, col[-1:]])
             gate = None if gate is None else np.vstack([gate, gate[-1:]])
-        else:  # back-to-back slots: one slot's end (0 V) is the next one's start (0 V)
-            keep = np.append(np.diff(t) > 0, True)
-            t, row, col = t[keep], row[keep], col[keep]
-            gate = None if gate is None else gate[keep]
+        keep = np.append(np.diff(t) > 0, True)  # slots without a gap: one's end (0 V) is the next one's start
+        t, row, col = t[keep], row[keep], col[keep]
+        gate = None if gate is None else gate[keep]
         return cls(t=t, row_v=row, col_v=col, gate_v=gate, timing=timing)
 
     def interpolate(self, when: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:

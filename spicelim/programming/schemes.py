@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import InvalidParameterError, ShapeError
 from ..validation import real_number
-from .pulses import Slot
+from .pulses import PulseTiming, Slot
 
 HALF_SELECT_SCHEMES = ("V/2", "V/3")
 
@@ -40,11 +40,14 @@ def _check_gate(cell: str, v_gate) -> float | None:
 
 
 def row_slot(shape: tuple[int, int], cell: str, row: int, active, amplitude: float, scheme: str = "V/2",
-             v_gate: float | None = None) -> Slot:
+             v_gate: float | None = None, scale=None, timing: PulseTiming | None = None) -> Slot:
     """One slot that pulses the cells (row, j) where `active[j]`, with `amplitude` volts (+SET / -RESET).
 
     scheme: half-select scheme of passive arrays ("V/2" or "V/3"); ignored for 1T1R.
     v_gate: word-line voltage of the selected row (1T1R only), volts.
+    scale: optional (N,) factors in (0, 1]: cell (row, j) gets scale[j] * amplitude, by moving its
+        column's voltage toward the row's (each column has its own driver).
+    timing: the slot's own timing (None: the schedule's default).
     """
     _check_cell_kind(cell)
     m, n = shape
@@ -58,16 +61,23 @@ def row_slot(shape: tuple[int, int], cell: str, row: int, active, amplitude: flo
         raise InvalidParameterError("a programming pulse needs a non-zero amplitude")
     gate = _check_gate(cell, v_gate)
     a = abs(v)
+    if scale is None:
+        scale = np.ones(n)
+    scale = np.asarray(scale, dtype=float)
+    if scale.shape != (n,) or not np.all((scale > 0) & (scale <= 1)):
+        raise InvalidParameterError(f"scale must hold ({n},) factors in (0, 1]")
+    pulse = a * scale  # per-column pulse magnitude
     rows, cols = np.zeros(m), np.zeros(n)
     if cell == "1T1R":
         if v > 0:
             rows[row] = a
-            cols[~active] = a
+            cols[:] = a
+            cols[active] = a - pulse[active]
         else:
-            cols[active] = a
+            cols[active] = pulse[active]
         gates = np.zeros(m)
         gates[row] = gate
-        return Slot(row=rows, col=cols, gate=gates)
+        return Slot(row=rows, col=cols, gate=gates, timing=timing)
     if scheme not in HALF_SELECT_SCHEMES:
         raise InvalidParameterError(f"scheme must be one of {HALF_SELECT_SCHEMES}, got {scheme!r}")
     other_row, other_col = (a / 2, a / 2) if scheme == "V/2" else (a / 3, 2 * a / 3)
@@ -77,11 +87,11 @@ def row_slot(shape: tuple[int, int], cell: str, row: int, active, amplitude: flo
     cols[:] = other_col
     if v > 0:
         rows[row] = a
-        cols[active] = 0.0
+        cols[active] = a - pulse[active]
     else:
         rows[row] = 0.0
-        cols[active] = a
-    return Slot(row=rows, col=cols)
+        cols[active] = pulse[active]
+    return Slot(row=rows, col=cols, timing=timing)
 
 
 def cell_slot(shape: tuple[int, int], cell: str, row: int, col: int, amplitude: float, scheme: str = "V/2",
@@ -105,10 +115,12 @@ def _pulse_counts(counts, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def row_update(shape: tuple[int, int], cell: str, row: int, counts, set_amplitude: float, reset_amplitude: float,
-               scheme: str = "V/2", v_gate_set: float | None = None, v_gate_reset: float | None = None) -> list[Slot]:
+               scheme: str = "V/2", v_gate_set: float | None = None, v_gate_reset: float | None = None,
+               set_timing: PulseTiming | None = None, reset_timing: PulseTiming | None = None) -> list[Slot]:
     """Row-parallel update of one row: cell (row, j) gets counts[j] SET pulses (> 0) or -counts[j] RESET pulses.
 
     All cells of the row that need a k-th SET pulse get it in the same slot; the RESET slots follow.
+    set_timing, reset_timing: own timing of SET and RESET slots (None: the schedule's default).
     """
     n = shape[1]
     c = _pulse_counts(counts, (n,))
@@ -116,22 +128,23 @@ def row_update(shape: tuple[int, int], cell: str, row: int, counts, set_amplitud
         raise InvalidParameterError(f"set_amplitude must be > 0 V, got {set_amplitude:g}")
     if real_number("reset_amplitude (V)", reset_amplitude) >= 0:
         raise InvalidParameterError(f"reset_amplitude must be < 0 V, got {reset_amplitude:g}")
-    slots = [row_slot(shape, cell, row, c > k, set_amplitude, scheme, v_gate_set) for k in range(max(c.max(), 0))]
-    slots += [row_slot(shape, cell, row, -c > k, reset_amplitude, scheme, v_gate_reset)
+    slots = [row_slot(shape, cell, row, c > k, set_amplitude, scheme, v_gate_set, timing=set_timing)
+             for k in range(max(c.max(), 0))]
+    slots += [row_slot(shape, cell, row, -c > k, reset_amplitude, scheme, v_gate_reset, timing=reset_timing)
               for k in range(max(-c.min(), 0))]
     return slots
 
 
 def array_update(shape: tuple[int, int], cell: str, counts, set_amplitude: float, reset_amplitude: float,
-                 scheme: str = "V/2", v_gate_set: float | None = None,
-                 v_gate_reset: float | None = None) -> list[Slot]:
+                 scheme: str = "V/2", v_gate_set: float | None = None, v_gate_reset: float | None = None,
+                 set_timing: PulseTiming | None = None, reset_timing: PulseTiming | None = None) -> list[Slot]:
     """Row-by-row update of the whole array: counts (M, N) signed pulse numbers; rows with none are skipped."""
     c = _pulse_counts(counts, tuple(shape))
     slots: list[Slot] = []
     for i in range(shape[0]):
         if np.any(c[i]):
             slots += row_update(shape, cell, i, c[i], set_amplitude, reset_amplitude, scheme, v_gate_set,
-                                v_gate_reset)
+                                v_gate_reset, set_timing, reset_timing)
     return slots
 
 

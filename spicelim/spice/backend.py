@@ -95,13 +95,15 @@ class SpiceBackend:
             warnings.warn(f"{exc}; the cells use the behavioural twin of {type(device).__name__}", stacklevel=4)
             return (), "behavioural"
 
-    def apply_pulses(self, params: CrossbarParams, device, state: np.ndarray, schedule, *, max_step: float,
+    def apply_pulses(self, params: CrossbarParams, device, state: np.ndarray, schedule, *, max_step: float | None = None,
                      cell_params: dict[str, np.ndarray] | None = None, cell_device=None) -> np.ndarray:
         """Run the programming transient of `schedule` from `state`; return the final states (M, N).
 
+        max_step: ngspice's largest time step, seconds (default: a tenth of the pulse width).
         cell_device: the device with per-cell parameter arrays (M, N), used to convert the behavioural
         twin's normalised state back to model units.
         """
+        max_step = schedule.default_step(10) if max_step is None else max_step
         osdi, twin = self._device_libraries(device)
         netlist = format_pulse_netlist(params, device, state, schedule, twin=twin, max_step=max_step,
                                        cell_params=cell_params)

@@ -1,0 +1,166 @@
+"""Programming conductance targets into an array: closed-loop write-verify and open-loop pulses.
+
+Write-verify (as Yao et al., Nature 577, 641 (2020) programmed their 1T1R arrays): read every
+cell, give each cell outside the tolerance band one SET or RESET pulse, read again, and repeat
+until every cell is inside its band or out of its pulse budget. Cells are read one row at a time
+(that row at v_read, every other line at 0 V), so the verify read measures what the periphery
+would measure, IR drop included. All rows are pulsed in one transient per iteration, row by row,
+with the cells of a row pulsed in parallel.
+
+Every pulse of a polarity is identical, as in Yao et al.; the tolerance must therefore be wider
+than about half a pulse's conductance step, or cells bounce around their target until their
+budget runs out (they are then reported as not converged). A cell that receives `stuck_after`
+pulses in a row without its measured conductance moving by a tenth of the tolerance is reported
+as unresponsive (stuck) and left alone, so the loop always ends.
+
+Open-loop programming applies, without reading, the number of pulses the nominal cell (no
+wires, no spread, no noise) needs to go from its present state to the target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from tqdm import tqdm
+
+from ..errors import InvalidParameterError
+from ..validation import finite_array, positive_int, real_number
+from .pulses import PulseSchedule, PulseTiming
+from .schemes import HALF_SELECT_SCHEMES, array_update
+
+
+@dataclass(frozen=True)
+class WritePulses:
+    """The programming pulses of an array, as applied to its lines.
+
+    set_amplitude (> 0) and reset_amplitude (< 0): volts across the selected line pair.
+    set_timing, reset_timing: pulse timing of SET and RESET slots.
+    v_gate_set, v_gate_reset: word-line voltages during SET and RESET (1T1R only), volts.
+    scheme: half-select scheme of passive arrays, "V/2" or "V/3".
+    """
+
+    set_amplitude: float = 1.5
+    reset_amplitude: float = -1.5
+    set_timing: PulseTiming = field(default_factory=PulseTiming)
+    reset_timing: PulseTiming = field(default_factory=PulseTiming)
+    v_gate_set: float | None = None
+    v_gate_reset: float | None = None
+    scheme: str = "V/2"
+
+    def __post_init__(self):
+        if real_number("set_amplitude (V)", self.set_amplitude) <= 0:
+            raise InvalidParameterError(f"set_amplitude must be > 0 V, got {self.set_amplitude:g}")
+        if real_number("reset_amplitude (V)", self.reset_amplitude) >= 0:
+            raise InvalidParameterError(f"reset_amplitude must be < 0 V, got {self.reset_amplitude:g}")
+        if not isinstance(self.set_timing, PulseTiming) or not isinstance(self.reset_timing, PulseTiming):
+            raise InvalidParameterError("set_timing and reset_timing must be PulseTiming")
+        if self.scheme not in HALF_SELECT_SCHEMES:
+            raise InvalidParameterError(f"scheme must be one of {HALF_SELECT_SCHEMES}, got {self.scheme!r}")
+
+    @classmethod
+    def from_conditions(cls, cond, rise: float = 2e-9, fall: float = 2e-9, gap: float = 10e-9) -> WritePulses:
+        """From a devices.presets.ProgrammingConditions (line voltages, widths and gate voltages of a 1T1R cell)."""
+        return cls(set_amplitude=cond.v_set_bl, reset_amplitude=-cond.v_reset_sl,
+                   set_timing=PulseTiming(width=cond.t_set, rise=rise, fall=fall, gap=gap),
+                   reset_timing=PulseTiming(width=cond.t_reset, rise=rise, fall=fall, gap=gap),
+                   v_gate_set=cond.v_set_gate, v_gate_reset=cond.v_reset_gate)
+
+    def schedule(self, shape, cell: str, counts) -> PulseSchedule:
+        """Row-by-row schedule giving cell (i, j) counts[i, j] SET (> 0) or -counts[i, j] RESET (< 0) pulses."""
+        return PulseSchedule.from_slots(
+            array_update(shape, cell, counts, self.set_amplitude, self.reset_amplitude, self.scheme, self.v_gate_set,
+                         self.v_gate_reset, set_timing=self.set_timing, reset_timing=self.reset_timing),
+            self.set_timing)
+
+
+@dataclass(frozen=True, eq=False)
+class ProgrammingReport:
+    """Outcome of programming an array toward conductance targets (all arrays (M, N)).
+
+    target: siemens. conductance: final conductance as the verify read measured it (write-verify) or
+    as the device state gives it (open loop), siemens. error: conductance - target, siemens.
+    pulses: programming pulses each cell received. converged: |error| <= tolerance.
+    unresponsive: cells given up on because pulses did not move them (write-verify only).
+    stuck: the array's stuck-cell map (+1 stuck on, -1 stuck off, 0 healthy), for reference.
+    iterations: verify iterations (write-verify) or 0 (open loop).
+    """
+
+    target: np.ndarray
+    conductance: np.ndarray
+    error: np.ndarray
+    pulses: np.ndarray
+    converged: np.ndarray
+    unresponsive: np.ndarray
+    stuck: np.ndarray
+    iterations: int
+    tolerance: float
+
+    @property
+    def healthy_success_rate(self) -> float:
+        """Fraction of healthy (not stuck) cells that ended within tolerance."""
+        healthy = self.stuck == 0
+        return float(self.converged[healthy].mean()) if healthy.any() else float("nan")
+
+
+def _check_targets(xb, target, tolerance: float) -> tuple[np.ndarray, float]:
+    if xb.device is None:
+        raise InvalidParameterError("programming needs memristor cells: create the array with device=...")
+    g = finite_array("target conductance (S)", target, xb.shape)
+    lo, hi = np.sort(xb.device.conductance(np.array(xb.device.state_bounds), xb.read_voltage))
+    if np.any(g < lo) or np.any(g > hi):
+        raise InvalidParameterError(f"targets must lie in the device's conductance window [{lo:g}, {hi:g}] S")
+    tol = real_number("tolerance (S)", tolerance, minimum=0.0, strict=True)
+    return g, tol
+
+
+def measure_conductance(xb, v_read: float, backend: str) -> np.ndarray:
+    """Row-by-row verify read: row i at v_read with every other line at 0 V gives G[i, :] = I / v_read."""
+    return xb.read(np.eye(xb.shape[0]) * v_read, backend=backend) / v_read
+
+
+def write_verify(xb, target, pulses: WritePulses, tolerance: float, *, max_pulses: int = 100,
+                 v_read: float = 0.2, backend: str = "fast", stuck_after: int = 8,
+                 progress: bool = True) -> ProgrammingReport:
+    """Closed-loop programming of `xb` (a Crossbar with a memristor device) toward `target` siemens.
+
+    tolerance: acceptance band, siemens. max_pulses: pulse budget of each cell.
+    stuck_after: pulses without response after which a cell is reported unresponsive.
+    """
+    g_target, tol = _check_targets(xb, target, tolerance)
+    if not isinstance(pulses, WritePulses):
+        raise InvalidParameterError("pulses must be a WritePulses")
+    budget = positive_int("max_pulses", max_pulses, maximum=100000)
+    stuck_after = positive_int("stuck_after", stuck_after)
+    shape = xb.shape
+    count = np.zeros(shape, dtype=np.int64)
+    idle_pulses = np.zeros(shape, dtype=np.int64)
+    reference = measure_conductance(xb, v_read, backend)  # conductance when the idle count last reset
+    unresponsive = np.zeros(shape, dtype=bool)
+    measured = reference
+    iterations = 0
+    bar = tqdm(total=budget, desc="write-verify", unit="iteration", disable=not progress, leave=False)
+    try:
+        while True:
+            error = measured - g_target
+            sign = np.where(error < -tol, 1, np.where(error > tol, -1, 0))
+            moved = np.abs(measured - reference) > tol / 10
+            idle_pulses[moved] = 0
+            reference = np.where(moved, measured, reference)
+            unresponsive |= (idle_pulses >= stuck_after) & (sign != 0)
+            want = (sign != 0) & ~unresponsive & (count < budget)
+            if not want.any():
+                break
+            xb.apply_pulses(pulses.schedule(shape, xb.params.cell, np.where(want, sign, 0)), backend=backend)
+            count += want
+            idle_pulses += want
+            measured = measure_conductance(xb, v_read, backend)
+            iterations += 1
+            bar.update(1)
+            bar.set_postfix(left=int(want.sum()))
+    finally:
+        bar.close()
+    error = measured - g_target
+    return ProgrammingReport(target=g_target, conductance=measured, error=error, pulses=count,
+                             converged=np.abs(error) <= tol, unresponsive=unresponsive, stuck=xb.stuck.copy(),
+                             iterations=iterations, tolerance=tol)
