@@ -7,11 +7,18 @@ until every cell is inside its band or out of its pulse budget. Cells are read o
 would measure, IR drop included. All rows are pulsed in one transient per iteration, row by row,
 with the cells of a row pulsed in parallel.
 
-Every pulse of a polarity is identical, as in Yao et al.; the tolerance must therefore be wider
-than about half a pulse's conductance step, or cells bounce around their target until their
-budget runs out (they are then reported as not converged). A cell that receives `stuck_after`
-pulses in a row without its measured conductance moving by a tenth of the tolerance is reported
-as unresponsive (stuck) and left alone, so the loop always ends.
+By default every pulse of a polarity is identical, as in Yao et al. A deterministic cell then
+converges only if the tolerance is wider than about half its conductance step; otherwise it
+settles into a cycle around its target (cycle-to-cycle noise breaks such cycles, as it does in
+real devices). `backoff` < 1 shrinks a cell's pulse amplitude by that factor each time its error
+changes sign (down to `min_scale` of the full amplitude, by moving its column's voltage toward
+its row's), and grows it back by the same factor after a pulse that did not move the cell, so a
+reduced pulse that falls below the switching threshold recovers.
+
+A cell that receives `stuck_after` pulses in a row without its measured conductance moving by a
+tenth of the tolerance is reported as unresponsive (stuck) and left alone, so the loop always
+ends. (A stuck cell's reading still shifts a little when its neighbours change the IR drop,
+which restarts the count.)
 
 Open-loop programming applies, without reading, the number of pulses the nominal cell (no
 wires, no spread, no noise) needs to go from its present state to the target.
@@ -27,7 +34,7 @@ from tqdm import tqdm
 from ..errors import InvalidParameterError
 from ..validation import finite_array, positive_int, real_number
 from .pulses import PulseSchedule, PulseTiming
-from .schemes import HALF_SELECT_SCHEMES, array_update
+from .schemes import HALF_SELECT_SCHEMES, array_update, row_slot
 
 
 @dataclass(frozen=True)
@@ -66,12 +73,27 @@ class WritePulses:
                    reset_timing=PulseTiming(width=cond.t_reset, rise=rise, fall=fall, gap=gap),
                    v_gate_set=cond.v_set_gate, v_gate_reset=cond.v_reset_gate)
 
-    def schedule(self, shape, cell: str, counts) -> PulseSchedule:
-        """Row-by-row schedule giving cell (i, j) counts[i, j] SET (> 0) or -counts[i, j] RESET (< 0) pulses."""
-        return PulseSchedule.from_slots(
-            array_update(shape, cell, counts, self.set_amplitude, self.reset_amplitude, self.scheme, self.v_gate_set,
-                         self.v_gate_reset, set_timing=self.set_timing, reset_timing=self.reset_timing),
-            self.set_timing)
+    def schedule(self, shape, cell: str, counts, scale: np.ndarray | None = None) -> PulseSchedule:
+        """Row-by-row schedule giving cell (i, j) counts[i, j] SET (> 0) or -counts[i, j] RESET (< 0) pulses.
+
+        scale: optional (M, N) amplitude factors in (0, 1] (one pulse per cell at most when given).
+        """
+        if scale is None:
+            slots = array_update(shape, cell, counts, self.set_amplitude, self.reset_amplitude, self.scheme,
+                                 self.v_gate_set, self.v_gate_reset, set_timing=self.set_timing,
+                                 reset_timing=self.reset_timing)
+        else:
+            c = np.asarray(counts)
+            if np.any(np.abs(c) > 1):
+                raise InvalidParameterError("scaled pulses are given one at a time: counts must lie in {-1, 0, 1}")
+            slots = []
+            for i in range(shape[0]):
+                for polarity, amp, gate, timing in ((1, self.set_amplitude, self.v_gate_set, self.set_timing),
+                                                    (-1, self.reset_amplitude, self.v_gate_reset, self.reset_timing)):
+                    if np.any(c[i] == polarity):
+                        slots.append(row_slot(shape, cell, i, c[i] == polarity, amp, self.scheme, gate,
+                                              scale=scale[i], timing=timing))
+        return PulseSchedule.from_slots(slots, self.set_timing)
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,20 +142,25 @@ def measure_conductance(xb, v_read: float, backend: str) -> np.ndarray:
 
 
 def write_verify(xb, target, pulses: WritePulses, tolerance: float, *, max_pulses: int = 100,
-                 v_read: float = 0.2, backend: str = "fast", stuck_after: int = 8,
-                 progress: bool = True) -> ProgrammingReport:
+                 v_read: float = 0.2, backend: str = "fast", stuck_after: int = 8, backoff: float = 1.0,
+                 min_scale: float = 0.75, progress: bool = True) -> ProgrammingReport:
     """Closed-loop programming of `xb` (a Crossbar with a memristor device) toward `target` siemens.
 
     tolerance: acceptance band, siemens. max_pulses: pulse budget of each cell.
     stuck_after: pulses without response after which a cell is reported unresponsive.
+    backoff, min_scale: amplitude factor per overshoot and its floor (backoff = 1: identical pulses).
     """
     g_target, tol = _check_targets(xb, target, tolerance)
     if not isinstance(pulses, WritePulses):
         raise InvalidParameterError("pulses must be a WritePulses")
     budget = positive_int("max_pulses", max_pulses, maximum=100000)
     stuck_after = positive_int("stuck_after", stuck_after)
+    if not 0 < real_number("backoff", backoff) <= 1 or not 0 < real_number("min_scale", min_scale) <= 1:
+        raise InvalidParameterError("backoff and min_scale must lie in (0, 1]")
     shape = xb.shape
     count = np.zeros(shape, dtype=np.int64)
+    scale = np.ones(shape)
+    last_sign = np.zeros(shape, dtype=np.int64)
     idle_pulses = np.zeros(shape, dtype=np.int64)
     reference = measure_conductance(xb, v_read, backend)  # conductance when the idle count last reset
     unresponsive = np.zeros(shape, dtype=bool)
@@ -151,10 +178,20 @@ def write_verify(xb, target, pulses: WritePulses, tolerance: float, *, max_pulse
             want = (sign != 0) & ~unresponsive & (count < budget)
             if not want.any():
                 break
-            xb.apply_pulses(pulses.schedule(shape, xb.params.cell, np.where(want, sign, 0)), backend=backend)
+            if backoff < 1:
+                overshot = want & (last_sign != 0) & (sign != last_sign)
+                scale[overshot] = np.maximum(scale[overshot] * backoff, min_scale)
+            counts = np.where(want, sign, 0)
+            xb.apply_pulses(pulses.schedule(shape, xb.params.cell, counts, scale if backoff < 1 else None),
+                            backend=backend)
             count += want
             idle_pulses += want
+            last_sign = np.where(want, sign, last_sign)
+            before = measured
             measured = measure_conductance(xb, v_read, backend)
+            if backoff < 1:
+                idle = want & (np.abs(measured - before) <= tol / 10)
+                scale[idle] = np.minimum(scale[idle] / backoff, 1.0)
             iterations += 1
             bar.update(1)
             bar.set_postfix(left=int(want.sum()))
@@ -164,3 +201,58 @@ def write_verify(xb, target, pulses: WritePulses, tolerance: float, *, max_pulse
     return ProgrammingReport(target=g_target, conductance=measured, error=error, pulses=count,
                              converged=np.abs(error) <= tol, unresponsive=unresponsive, stuck=xb.stuck.copy(),
                              iterations=iterations, tolerance=tol)
+
+
+def nominal_pulse_response(xb, pulses: WritePulses, n_pulses: int, polarity: int) -> np.ndarray:
+    """States (P + 1, M, N) of the array's cells after 0..P identical pulses, for the nominal cell.
+
+    The nominal cell is the array's device and selector without wires, spread or noise: every cell
+    is simulated as an isolated cell of a 1 x (M N) array with ideal lines, starting from its
+    present state, on the fast backend.
+    """
+    from ..crossbar import Crossbar
+
+    m, n = xb.shape
+    k = m * n
+    trace = [np.array(xb.state, dtype=float)]
+    amp, gate, timing = ((pulses.set_amplitude, pulses.v_gate_set, pulses.set_timing) if polarity > 0 else
+                         (pulses.reset_amplitude, pulses.v_gate_reset, pulses.reset_timing))
+    slot = row_slot((1, k), xb.params.cell, 0, np.ones(k, dtype=bool), amp, pulses.scheme, gate)
+    schedule = PulseSchedule.from_slots([slot], timing)
+    with Crossbar(1, k, cell=xb.params.cell, selector=xb.params.selector, device=xb.device,
+                  read_voltage=xb.read_voltage) as single:
+        single.set_state(trace[0].reshape(1, k))
+        for _ in range(n_pulses):
+            trace.append(single.apply_pulses(schedule, backend="fast").reshape(m, n))
+    return np.stack(trace)
+
+
+def program_open_loop(xb, target, pulses: WritePulses, tolerance: float, *, max_pulses: int = 100,
+                      backend: str = "fast") -> ProgrammingReport:
+    """Open-loop programming: apply, without reading, the pulse count the nominal cell needs to reach `target`.
+
+    target: device conductances at the array's read voltage, siemens. Each cell gets the number of
+    identical SET or RESET pulses (at most max_pulses) that brings the nominal cell closest to its
+    target (see nominal_pulse_response); the real array then receives them in one transient, with
+    its wires, spread and noise. The report's conductance is the device conductance afterwards.
+    """
+    g_target, tol = _check_targets(xb, target, tolerance)
+    if not isinstance(pulses, WritePulses):
+        raise InvalidParameterError("pulses must be a WritePulses")
+    budget = positive_int("max_pulses", max_pulses, maximum=10000)
+    dev = xb.device
+    counts = np.zeros(xb.shape, dtype=np.int64)
+    g_now = xb.conductance
+    for polarity in (1, -1):
+        trace = nominal_pulse_response(xb, pulses, budget, polarity)
+        g_trace = dev.conductance(trace, xb.read_voltage)
+        best = np.argmin(np.abs(g_trace - g_target[None]), axis=0)
+        wants = (g_target > g_now) if polarity > 0 else (g_target < g_now)
+        counts = np.where(wants, polarity * best, counts)
+    if np.any(counts):
+        xb.apply_pulses(pulses.schedule(xb.shape, xb.params.cell, counts), backend=backend)
+    g_final = xb.cell_device.conductance(xb.state, xb.read_voltage)
+    error = g_final - g_target
+    return ProgrammingReport(target=g_target, conductance=g_final, error=error, pulses=np.abs(counts),
+                             converged=np.abs(error) <= tol, unresponsive=np.zeros(xb.shape, dtype=bool),
+                             stuck=xb.stuck.copy(), iterations=0, tolerance=tol)
