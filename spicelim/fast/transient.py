@@ -9,7 +9,8 @@ breakpoints, each interval cut into steps no longer than `max_step` (edges into 
      factorisation is reused as long as its chord iterations converge fast);
   2. advance every device state over the step with its voltage held (classical RK4), then clip it
      to the model's state bounds.
-Intervals where every source is at 0 V are skipped: nothing moves there.
+Steps where the sources span less than the device's read limit (its smallest switching
+threshold) are skipped: no device can see more than that span, so nothing moves there.
 
 This is a behavioural model of the transient: the fixed voltage over each step and the single
 network solve per step are its approximations; `scripts/bench_update.py` and the tests measure
@@ -195,6 +196,7 @@ def run_schedule(params: CrossbarParams, device, state: np.ndarray, schedule, ma
     solver = PulseSolver(params, device)
     m, n = params.shape
     lo, hi = device.state_bounds
+    limit = float(np.min(device.read_limit))
     s = np.array(state, dtype=float)
     t = schedule.t
     gate_zero = np.zeros(m)
@@ -202,14 +204,14 @@ def run_schedule(params: CrossbarParams, device, state: np.ndarray, schedule, ma
         ends = [schedule.row_v[k:k + 2], schedule.col_v[k:k + 2]]
         if schedule.gate_v is not None:
             ends.append(schedule.gate_v[k:k + 2])
-        if not any(np.any(x) for x in ends[:2]):
-            continue  # every line at 0 V through this interval
         ramp = any(np.any(x[0] != x[1]) for x in ends)
         steps = max(_RAMP_STEPS if ramp else 1, int(np.ceil((t[k + 1] - t[k]) / max_step - 1e-9)))
         dt = (t[k + 1] - t[k]) / steps
         mids = t[k] + dt * (np.arange(steps) + 0.5)
         rows, cols, gates = schedule.interpolate(mids)
         for q in range(steps):
+            if max(rows[q].max(), cols[q].max(), 0.0) - min(rows[q].min(), cols[q].min(), 0.0) < limit:
+                continue  # no device can see more than the span of the sources: all below threshold
             gate = gates[q] if gates is not None else gate_zero
             v = solver.solve(rows[q], cols[q], gate, s)
             s = rk4_state(device, solver.device_voltage(v), s, dt, lo, hi)
