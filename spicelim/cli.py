@@ -65,6 +65,19 @@ def _device_curves(args) -> int:
     return 0
 
 
+def _program(args) -> int:
+    from .studies.programming_study import run_programming_study
+
+    res = run_programming_study(args.out, size=args.size, backend=args.backend, r_wire=args.r_wire, c2c=args.c2c,
+                                d2d=args.d2d, stuck=args.stuck, max_pulses=args.max_pulses, seed=args.seed)
+    for label, m in res["methods"].items():
+        print(f"{label:>12}: {100 * m['healthy_within_tolerance']:.2f} % of healthy cells within"
+              f" {res['tolerance_S'] * 1e6:.2f} uS, {m['mean_pulses']:.1f} pulses per cell (max {m['max_pulses']}),"
+              f" {m['stuck_cells']} stuck, {m['reported_unresponsive']} reported unresponsive, {m['seconds']:.1f} s")
+    print("wrote " + ", ".join(res["files"]))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spicelim", description="Circuit-level crossbar simulation with ngspice.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -90,6 +103,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pulse-width", type=float, help="seconds (default: 1e-6, stanford-pku 2e-8)")
     p.add_argument("--pulses", type=int, default=20, help="pulses of each polarity (default 20)")
     p.set_defaults(func=_device_curves)
+    p = sub.add_parser("program", help="write-verify vs open-loop programming of a 1T1R array (TaOx/HfOx preset)")
+    p.add_argument("--out", default="runs/program")
+    p.add_argument("--size", type=int, default=32, help="array size N (N x N, default 32)")
+    p.add_argument("--backend", choices=["fast", "spice"], default="fast")
+    p.add_argument("--r-wire", type=float, default=1.0, help="wire resistance per segment, ohms (default 1)")
+    p.add_argument("--c2c", type=float, default=0.1, help="cycle-to-cycle noise, relative (default 0.1)")
+    p.add_argument("--d2d", type=float, default=0.1, help="device-to-device spread of alpha_set/alpha_reset (default 0.1)")
+    p.add_argument("--stuck", type=float, default=0.01, help="fraction of stuck cells, half on, half off (default 0.01)")
+    p.add_argument("--max-pulses", type=int, default=60, help="pulse budget per cell (default 60)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_program)
     return parser
 
 

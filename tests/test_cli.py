@@ -57,3 +57,21 @@ def test_device_curves_command(tmp_path, capsys):
     for curve in res["hysteresis"].values():
         v, i = np.asarray(curve["v"]), np.asarray(curve["i"])
         assert np.all(np.abs(i[np.abs(v) < 1e-3]) < 1e-3 * np.max(np.abs(i)))
+
+
+def test_program_command(tmp_path, capsys):
+    out = tmp_path / "program"
+    assert main(["program", "--out", str(out), "--size", "6", "--stuck", "0.1", "--seed", "2"]) == 0
+    res = json.loads((out / "programming.json").read_text())
+    assert (out / "programming.png").stat().st_size > 0
+    wv, ol = res["methods"]["write-verify"], res["methods"]["open loop"]
+    assert wv["healthy_within_tolerance"] >= 0.99
+    assert wv["healthy_within_tolerance"] > ol["healthy_within_tolerance"]
+    assert wv["unresponsive_that_are_stuck"] == wv["reported_unresponsive"]
+    assert "write-verify" in capsys.readouterr().out
+
+
+def test_program_command_rejects_bad_input(tmp_path, capsys):
+    assert main(["program", "--size", "4", "--c2c", "-1", "--out", str(tmp_path / "never")]) == 2
+    assert "c2c" in capsys.readouterr().err
+    assert not (tmp_path / "never").exists()

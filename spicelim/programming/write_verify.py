@@ -106,6 +106,7 @@ class ProgrammingReport:
     unresponsive: cells given up on because pulses did not move them (write-verify only).
     stuck: the array's stuck-cell map (+1 stuck on, -1 stuck off, 0 healthy), for reference.
     iterations: verify iterations (write-verify) or 0 (open loop).
+    cells_pulsed: number of cells pulsed in each iteration (write-verify), or () (open loop).
     """
 
     target: np.ndarray
@@ -117,6 +118,7 @@ class ProgrammingReport:
     stuck: np.ndarray
     iterations: int
     tolerance: float
+    cells_pulsed: tuple[int, ...] = ()
 
     @property
     def healthy_success_rate(self) -> float:
@@ -166,6 +168,7 @@ def write_verify(xb, target, pulses: WritePulses, tolerance: float, *, max_pulse
     unresponsive = np.zeros(shape, dtype=bool)
     measured = reference
     iterations = 0
+    pulsed: list[int] = []
     bar = tqdm(total=budget, desc="write-verify", unit="iteration", disable=not progress, leave=False)
     try:
         while True:
@@ -186,6 +189,7 @@ def write_verify(xb, target, pulses: WritePulses, tolerance: float, *, max_pulse
                             backend=backend)
             count += want
             idle_pulses += want
+            pulsed.append(int(want.sum()))
             last_sign = np.where(want, sign, last_sign)
             before = measured
             measured = measure_conductance(xb, v_read, backend)
@@ -200,7 +204,7 @@ def write_verify(xb, target, pulses: WritePulses, tolerance: float, *, max_pulse
     error = measured - g_target
     return ProgrammingReport(target=g_target, conductance=measured, error=error, pulses=count,
                              converged=np.abs(error) <= tol, unresponsive=unresponsive, stuck=xb.stuck.copy(),
-                             iterations=iterations, tolerance=tol)
+                             iterations=iterations, tolerance=tol, cells_pulsed=tuple(pulsed))
 
 
 def nominal_pulse_response(xb, pulses: WritePulses, n_pulses: int, polarity: int) -> np.ndarray:
