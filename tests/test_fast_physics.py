@@ -151,3 +151,17 @@ def test_block_elimination_equals_sparse_nodal_solve(rng, cell, m, n, r_source):
         np.testing.assert_allclose(a.device_low_v, b.device_low_v, rtol=0, atol=1e-12)
         fwd_only = BlockSystem(p, g, bias).solve(bias, rows=False)
         np.testing.assert_array_equal(fwd_only.col_current, a.col_current)
+
+
+def test_fast_1t1r_warns_when_inputs_approach_the_selector_overdrive():
+    import warnings
+
+    import spicelim
+
+    with spicelim.Crossbar(2, 2, cell="1T1R") as xb:
+        xb.set_conductance(np.full((2, 2), 1e-5))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            xb.read(np.array([0.2, 0.1]), backend="fast")  # 5 % of the 4.2 V overdrive: silent
+        with pytest.warns(UserWarning, match="overdrive"):
+            xb.read(np.array([0.8, 0.1]), backend="fast")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..bias import LineBias
@@ -13,6 +15,25 @@ from .nodal import NodalSystem, terminal_pattern
 from .transient import run_schedule
 
 CHUNK_VALUES = 2**24  # at most this many M * N * B values per solve (128 MiB per work array)
+
+
+SELECTOR_WARN_FRACTION = 0.1  # of the selector's overdrive V_G - VTO
+
+
+def warn_if_selector_nonlinear(params: CrossbarParams, bias: LineBias) -> None:
+    """Warn when line voltages reach 10 % of the selector overdrive: the linear on-resistance then errs by ~ V / V_ov.
+
+    A driven column raises the selector's source, which lowers its overdrive by the same voltage
+    (transposed reads), and V_DS grows with the input; the level-1 on-resistance changes by roughly
+    V / (V_G - VTO) in either case.
+    """
+    sel = params.selector
+    overdrive = sel.v_gate - sel.card.get("vto", 0.0)
+    volts = max(np.max(np.abs(bias.row_v)), np.max(np.abs(bias.col_v)))
+    if volts > SELECTOR_WARN_FRACTION * overdrive:
+        warnings.warn(f"line voltages up to {volts:g} V are {100 * volts / overdrive:.0f} % of the selector overdrive"
+                      f" ({overdrive:g} V): the fast backend's linear 1T1R selector may err by about that fraction;"
+                      " use backend='spice' for this read", stacklevel=4)
 
 
 class FastBackend:
@@ -49,6 +70,8 @@ class FastBackend:
     def operate(self, params: CrossbarParams, conductance: np.ndarray, bias: LineBias, *,
                 rows: bool = True, cols: bool = True, nodes: bool = False, device=None,
                 state: np.ndarray | None = None, cell_params=None) -> OperatingPoints:
+        if params.has_selector:
+            warn_if_selector_nonlinear(params, bias)
         system = self.system(params, conductance, bias)
         step = max(1, CHUNK_VALUES // (params.rows * params.cols))  # bound the (M, N, B) work arrays
         parts = [system.solve(bias.take(k, min(k + step, bias.batch)), rows=rows, nodes=nodes, name=self.name)
