@@ -38,7 +38,7 @@ def test_stuck_cells_never_move_and_sit_at_their_bound():
     np.testing.assert_array_equal(out[stuck == 1], DEV.g_max)
     np.testing.assert_array_equal(out[stuck == -1], DEV.g_min)
     healthy, _ = programmed(None, counts)
-    np.testing.assert_array_equal(out[stuck == 0], healthy[stuck == 0])
+    np.testing.assert_allclose(out[stuck == 0], healthy[stuck == 0], rtol=1e-9)  # step control sees every cell
 
 
 def test_stuck_fractions_are_drawn_as_asked():

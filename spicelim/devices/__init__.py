@@ -9,5 +9,6 @@ from .stanford_pku import StanfordPKU
 from .vteam import VTEAM
 from .yakopcic import Yakopcic
 
-__all__ = ["SoftBoundsRRAM", "StanfordPKU", "VTEAM", "DeviceTrace", "MemristorModel", "ModelCard", "NmosSelector", "Yakopcic", "load_model_card", "simulate"]
-__all__ += ["YAO2020_PROGRAMMING", "ProgrammingConditions", "yao2020_taox_hfox"]
+__all__ = ["DeviceTrace", "MemristorModel", "ModelCard", "NmosSelector", "ProgrammingConditions", "SoftBoundsRRAM",
+           "StanfordPKU", "VTEAM", "YAO2020_PROGRAMMING", "Yakopcic", "load_model_card", "simulate",
+           "yao2020_taox_hfox"]

@@ -8,7 +8,8 @@ breakpoints, each interval cut into steps no longer than `max_step` (edges into 
      nodal Jacobian, warm-started from the previous step, steps limited to 0.5 V; the last
      factorisation is reused as long as its chord iterations converge fast);
   2. advance every device state over the step with its voltage held (classical RK4), then clip it
-     to the model's state bounds.
+     to the model's state bounds. A step that would move some state by more than 2 % of its range
+     (a runaway SET) is shortened and the network solved again.
 Steps where the sources span less than the device's read limit (its smallest switching
 threshold) are skipped: no device can see more than that span, so nothing moves there.
 
@@ -33,6 +34,8 @@ _V_TOL = 1e-6  # volts, as SPICE's vntol
 _MAX_NEWTON = 60
 _DIFF_H = 1e-6  # volts, central difference of the device I-V
 _RAMP_STEPS = 4  # at least this many steps on an edge, where the voltage crosses the thresholds
+_MAX_STATE_STEP = 0.02  # largest state change in one step, as a fraction of the state range
+_MIN_STEP_FRACTION = 1e-6  # shortest step, as a fraction of the planned step
 
 
 def level1_nmos(vd, vg, vs, beta, vto, lam):
@@ -178,41 +181,56 @@ class PulseSolver:
 
 
 def rk4_state(device, v_dev: np.ndarray, s: np.ndarray, dt: float, lo, hi) -> np.ndarray:
-    """Advance the states s over dt with the device voltages held; clip to the state bounds."""
+    """Advance the states s over dt with the device voltages held (classical RK4); clip to the state bounds."""
     k1 = device.state_rate(v_dev, s)
     if not np.any(k1):
         return s
-    k2 = device.state_rate(v_dev, s + dt / 2 * k1)
-    k3 = device.state_rate(v_dev, s + dt / 2 * k2)
-    k4 = device.state_rate(v_dev, s + dt * k3)
+    k2 = device.state_rate(v_dev, np.clip(s + dt / 2 * k1, lo, hi))
+    k3 = device.state_rate(v_dev, np.clip(s + dt / 2 * k2, lo, hi))
+    k4 = device.state_rate(v_dev, np.clip(s + dt * k3, lo, hi))
     return np.clip(s + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4), lo, hi)
 
 
 def run_schedule(params: CrossbarParams, device, state: np.ndarray, schedule, max_step: float) -> np.ndarray:
     """The array's device states (M, N) after `schedule`, starting from `state` (model units).
 
-    `device` may carry (M, N)-shaped parameters (device-to-device spread).
+    `device` may carry (M, N)-shaped parameters (device-to-device spread). A step in which some
+    state would move by more than `_MAX_STATE_STEP` of its range (a runaway SET) is cut shorter,
+    and the network is solved again at the shorter step's middle.
     """
     solver = PulseSolver(params, device)
-    m, n = params.shape
+    m = params.rows
     lo, hi = device.state_bounds
+    span = np.asarray(hi, dtype=float) - np.asarray(lo, dtype=float)
     limit = float(np.min(device.read_limit))
     s = np.array(state, dtype=float)
     t = schedule.t
     gate_zero = np.zeros(m)
+
+    def network_voltage(when: float, s: np.ndarray):
+        rows, cols, gates = schedule.interpolate(np.array([when]))
+        if max(rows.max(), cols.max(), 0.0) - min(rows.min(), cols.min(), 0.0) < limit:
+            return None  # no device can see more than the span of the sources: all below threshold
+        v = solver.solve(rows[0], cols[0], gates[0] if gates is not None else gate_zero, s)
+        return solver.device_voltage(v)
+
     for k in range(t.size - 1):
         ends = [schedule.row_v[k:k + 2], schedule.col_v[k:k + 2]]
         if schedule.gate_v is not None:
             ends.append(schedule.gate_v[k:k + 2])
         ramp = any(np.any(x[0] != x[1]) for x in ends)
         steps = max(_RAMP_STEPS if ramp else 1, int(np.ceil((t[k + 1] - t[k]) / max_step - 1e-9)))
-        dt = (t[k + 1] - t[k]) / steps
-        mids = t[k] + dt * (np.arange(steps) + 0.5)
-        rows, cols, gates = schedule.interpolate(mids)
-        for q in range(steps):
-            if max(rows[q].max(), cols[q].max(), 0.0) - min(rows[q].min(), cols[q].min(), 0.0) < limit:
-                continue  # no device can see more than the span of the sources: all below threshold
-            gate = gates[q] if gates is not None else gate_zero
-            v = solver.solve(rows[q], cols[q], gate, s)
-            s = rk4_state(device, solver.device_voltage(v), s, dt, lo, hi)
+        h_max = (t[k + 1] - t[k]) / steps
+        now, end = t[k], t[k + 1]
+        while now < end - 1e-6 * h_max:
+            h = min(h_max, end - now)
+            v_dev = network_voltage(now + h / 2, s)
+            if v_dev is not None:
+                fastest = np.max(np.abs(device.state_rate(v_dev, s)) / span)
+                if fastest * h > _MAX_STATE_STEP:
+                    h = max(_MAX_STATE_STEP / fastest, h_max * _MIN_STEP_FRACTION)
+                    v_dev = network_voltage(now + h / 2, s)
+                if v_dev is not None:
+                    s = rk4_state(device, v_dev, s, h, lo, hi)
+            now += h
     return s

@@ -68,7 +68,8 @@ class PulseSchedule:
         row_v: (K, M) row-driver source voltages, volts.
         col_v: (K, N) column-driver source voltages, volts.
         gate_v: (K, M) word-line voltages for 1T1R arrays, volts; None for passive arrays.
-        timing: the slot timing the schedule was built with (None for a hand-made schedule).
+        timing: the default slot timing the schedule was built with (None for a hand-made schedule).
+        pulse_width: the shortest pulse width of its slots, seconds (None for a hand-made schedule).
     """
 
     t: np.ndarray
@@ -76,6 +77,7 @@ class PulseSchedule:
     col_v: np.ndarray
     gate_v: np.ndarray | None = None
     timing: PulseTiming | None = None
+    pulse_width: float | None = None
 
     def __post_init__(self):
         t = finite_array("schedule t (s)", self.t)
@@ -107,8 +109,8 @@ class PulseSchedule:
         return float(self.t[-1])
 
     def default_step(self, per_width: int) -> float:
-        """A time step of 1/per_width of the pulse width (of the shortest breakpoint interval without timing)."""
-        width = self.timing.width if self.timing else float(np.min(np.diff(self.t)))
+        """1/per_width of the shortest pulse width (of the shortest breakpoint interval for a hand-made schedule)."""
+        width = self.pulse_width if self.pulse_width else float(np.min(np.diff(self.t)))
         return width / per_width
 
     @classmethod
@@ -147,7 +149,8 @@ class PulseSchedule:
         keep = np.append(np.diff(t) > 0, True)  # slots without a gap: one's end (0 V) is the next one's start
         t, row, col = t[keep], row[keep], col[keep]
         gate = None if gate is None else gate[keep]
-        return cls(t=t, row_v=row, col_v=col, gate_v=gate, timing=timing)
+        return cls(t=t, row_v=row, col_v=col, gate_v=gate, timing=timing,
+                   pulse_width=min(x.width for x in timings))
 
     def interpolate(self, when: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Source voltages at times `when` (L,): (L, M), (L, N), (L, M) or None."""

@@ -95,13 +95,13 @@ def row_slot(shape: tuple[int, int], cell: str, row: int, active, amplitude: flo
 
 
 def cell_slot(shape: tuple[int, int], cell: str, row: int, col: int, amplitude: float, scheme: str = "V/2",
-              v_gate: float | None = None) -> Slot:
+              v_gate: float | None = None, timing: PulseTiming | None = None) -> Slot:
     """One slot that pulses the single cell (row, col); see row_slot."""
     if not 0 <= col < shape[1]:
         raise InvalidParameterError(f"column {col} is outside the {shape[1]}-column array")
     active = np.zeros(shape[1], dtype=bool)
     active[col] = True
-    return row_slot(shape, cell, row, active, amplitude, scheme, v_gate)
+    return row_slot(shape, cell, row, active, amplitude, scheme, v_gate, timing=timing)
 
 
 def _pulse_counts(counts, shape: tuple[int, ...]) -> np.ndarray:

@@ -15,8 +15,10 @@ changes sign (down to `min_scale` of the full amplitude, by moving its column's 
 its row's), and grows it back by the same factor after a pulse that did not move the cell, so a
 reduced pulse that falls below the switching threshold recovers.
 
-A cell that receives `stuck_after` pulses in a row without its measured conductance moving by a
-tenth of the tolerance is reported as unresponsive (stuck) and left alone, so the loop always
+A cell that a later read finds outside its band again (its neighbours' programming shifts the
+IR drop; read noise) is pulsed again. The loop runs at most `max_pulses` iterations, and no
+cell gets more than `max_pulses` pulses. A cell that receives `stuck_after` pulses in a row
+without its measured conductance moving by a tenth of the tolerance is reported as unresponsive (stuck) and left alone, so the loop always
 ends. (A stuck cell's reading still shifts a little when its neighbours change the IR drop,
 which restarts the count.)
 
@@ -179,7 +181,7 @@ def write_verify(xb, target, pulses: WritePulses, tolerance: float, *, max_pulse
             reference = np.where(moved, measured, reference)
             unresponsive |= (idle_pulses >= stuck_after) & (sign != 0)
             want = (sign != 0) & ~unresponsive & (count < budget)
-            if not want.any():
+            if not want.any() or iterations == budget:
                 break
             if backoff < 1:
                 overshot = want & (last_sign != 0) & (sign != last_sign)
