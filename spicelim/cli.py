@@ -78,18 +78,16 @@ def _program(args) -> int:
     return 0
 
 
-#: Models of the disturb study. Stanford-PKU is left out: its SET runs away within a fraction of a
-#: nanosecond above ~2 V, where the fast backend's fixed-step RK4 needs steps of ~1e-11 s to land on
-#: the right bound (with its default step a SET pulse ends at the RESET bound).
-DISTURB_MODELS = ("soft-bounds", "vteam", "yakopcic")
+#: Models of the disturb study.
+DISTURB_MODELS = ("soft-bounds", "stanford-pku", "vteam", "yakopcic")
 
 
 def _disturb_study(args) -> int:
-    from .devices import VTEAM, SoftBoundsRRAM, Yakopcic
+    from .devices import VTEAM, SoftBoundsRRAM, StanfordPKU, Yakopcic
     from .programming import PulseTiming
     from .studies.disturb import default_sweep, format_table, half_select_disturb, write_disturb_study
 
-    dev = {"soft-bounds": SoftBoundsRRAM, "vteam": VTEAM, "yakopcic": Yakopcic}[args.model]()
+    dev = {"soft-bounds": SoftBoundsRRAM, "stanford-pku": StanfordPKU, "vteam": VTEAM, "yakopcic": Yakopcic}[args.model]()
     amplitudes, timing = default_sweep(dev)
     if args.pulse_width is not None:
         timing = PulseTiming(width=args.pulse_width)
