@@ -85,7 +85,12 @@ DISTURB_MODELS = ("soft-bounds", "stanford-pku", "vteam", "yakopcic")
 def _disturb_study(args) -> int:
     from .devices import VTEAM, SoftBoundsRRAM, StanfordPKU, Yakopcic
     from .programming import PulseTiming
-    from .studies.disturb import default_sweep, format_table, half_select_disturb, write_disturb_study
+    from .studies.disturb import (
+        default_sweep,
+        format_table,
+        half_select_disturb,
+        write_disturb_study,
+    )
 
     dev = {"soft-bounds": SoftBoundsRRAM, "stanford-pku": StanfordPKU, "vteam": VTEAM, "yakopcic": Yakopcic}[args.model]()
     amplitudes, timing = default_sweep(dev)

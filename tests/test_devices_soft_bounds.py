@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
+from test_devices_vteam import pulse_train
 
 from spicelim.devices import SoftBoundsRRAM, simulate
 from spicelim.errors import InvalidParameterError
-from test_devices_vteam import pulse_train
 
 DEV = SoftBoundsRRAM()
 EDGE = 1e-12  # near-rectangular pulses, so each one is the calibrated reference pulse

@@ -5,10 +5,10 @@ import math
 
 import numpy as np
 import pytest
+from test_devices_vteam import pulse_train
 
 from spicelim.devices import StanfordPKU, simulate
 from spicelim.errors import InvalidParameterError
-from test_devices_vteam import pulse_train
 
 DEV = StanfordPKU()
 SPAN = DEV.g_max - DEV.g_min

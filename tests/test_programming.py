@@ -2,16 +2,24 @@
 
 import numpy as np
 import pytest
+from reference import KP, LAMBDA, VTO, level1_id
 from scipy.integrate import solve_ivp
 from scipy.optimize import brentq, root
 
-from reference import KP, LAMBDA, VTO, level1_id
 from spicelim import Crossbar
-from spicelim.devices import SoftBoundsRRAM, VTEAM
+from spicelim.devices import VTEAM, SoftBoundsRRAM
 from spicelim.errors import InvalidParameterError, ShapeError
 from spicelim.fast.transient import level1_nmos
-from spicelim.programming import (PulseSchedule, PulseTiming, Slot, array_update, cell_slot, outer_product, row_slot,
-                                  row_update)
+from spicelim.programming import (
+    PulseSchedule,
+    PulseTiming,
+    Slot,
+    array_update,
+    cell_slot,
+    outer_product,
+    row_slot,
+    row_update,
+)
 
 DEV = SoftBoundsRRAM()
 SPAN = DEV.g_max - DEV.g_min

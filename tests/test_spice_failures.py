@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 
 import spicelim
-from spicelim.errors import ConvergenceError, SimulationError, SimulationTimeout, WorkerCrash
+from spicelim.errors import (
+    ConvergenceError,
+    SimulationError,
+    SimulationTimeout,
+    WorkerCrash,
+)
 from spicelim.spice import NgspiceWorker
 
 pytestmark = pytest.mark.spice

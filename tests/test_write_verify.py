@@ -6,7 +6,12 @@ import pytest
 from spicelim import Crossbar, Variability
 from spicelim.devices.presets import YAO2020_PROGRAMMING, yao2020_taox_hfox
 from spicelim.errors import InvalidParameterError
-from spicelim.programming import WritePulses, measure_conductance, program_open_loop, write_verify
+from spicelim.programming import (
+    WritePulses,
+    measure_conductance,
+    program_open_loop,
+    write_verify,
+)
 
 DEV = yao2020_taox_hfox()
 PULSES = WritePulses.from_conditions(YAO2020_PROGRAMMING)

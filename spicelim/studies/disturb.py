@@ -30,7 +30,14 @@ from ..crossbar import Crossbar
 from ..devices import VTEAM, SoftBoundsRRAM, StanfordPKU, Yakopcic
 from ..devices.base import MemristorModel
 from ..errors import InvalidParameterError
-from ..programming import HALF_SELECT_SCHEMES, PulseSchedule, PulseTiming, Slot, cell_slot, row_slot
+from ..programming import (
+    HALF_SELECT_SCHEMES,
+    PulseSchedule,
+    PulseTiming,
+    Slot,
+    cell_slot,
+    row_slot,
+)
 from ..validation import positive_int, real_number
 from .plots import _pyplot
 
