@@ -35,7 +35,8 @@ range g_max - g_min, and relative to the mean |state change| (by SPICE) of the p
 over all cells, the pulsed cells and the cells that received no pulse; plus the largest change
 of a cell that received no pulse (disturb) in each backend.
 
-Then the time-step check on a smaller array (--check-size, default 16 x 16, same step kinds):
+Then the time-step check on a smaller array (--check-size, default 16 x 16; the row and the array
+step unless --check-steps says otherwise):
 SPICE at its default largest step (pulse width / 10) against SPICE at a finer one (pulse width /
 --fine-divisions, default 40), with the fast engine at its default step (width / 3) and at the
 fine step, so the fast-vs-SPICE difference can be set beside SPICE's own time-step error.
@@ -348,11 +349,15 @@ def main() -> None:
         with spicelim.Crossbar(m, n, args.cell, r_row=args.r_row, r_col=args.r_col, r_source=args.r_source,
                                device=device, spice=backend) as xb:
             warm_up(xb, device, pulses)
+            gated = xb.params.has_selector
+            gate_set = f" gate {pulses.v_gate_set:g} V" if gated else ""
+            gate_reset = f" gate {pulses.v_gate_reset:g} V" if gated else ""
+            scheme = "" if gated else f", {pulses.scheme} half-select"
             header = (f"{machine()}; libngspice {backend.worker.version} (worker); spicelim {source_revision()}\n"
                       f"{xb!r}, Yao 2020 soft-bounds preset (Verilog-A via OSDI in SPICE), pulses from"
-                      f" YAO2020_PROGRAMMING: SET {pulses.set_amplitude:g} V gate {pulses.v_gate_set:g} V, RESET"
-                      f" {pulses.reset_amplitude:g} V gate {pulses.v_gate_reset:g} V, width"
-                      f" {pulses.set_timing.width * 1e9:g} ns; seed {args.seed}")
+                      f" YAO2020_PROGRAMMING: SET {pulses.set_amplitude:g} V{gate_set}, RESET"
+                      f" {pulses.reset_amplitude:g} V{gate_reset}, width {pulses.set_timing.width * 1e9:g} ns{scheme};"
+                      f" seed {args.seed}")
             print(header, flush=True)
             print("step: Manhattan update, signs uniform in {-1, 0, +1}; row by row one SET slot (+1 cells) and one"
                   f" RESET slot (-1 cells), columns in parallel. row step = row {args.row} only; array step = all"

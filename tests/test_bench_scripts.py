@@ -1,0 +1,36 @@
+"""Benchmark scripts run end to end on tiny arrays; their numbers are checked, their timings are not."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+
+
+@pytest.mark.spice
+def test_bench_update_on_a_tiny_array(tmp_path):
+    """A 3 x 3 update step: the backends agree, idle cells stay put, and the report adds up."""
+    out = tmp_path / "bench_update.json"
+    res = subprocess.run([sys.executable, str(SCRIPTS / "bench_update.py"), "--rows", "3", "--cols", "3", "--repeats", "1",
+                          "--full-array", "--check-size", "2", "--check-steps", "row", "--json", str(out)],
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert res.returncode == 0, res.stderr
+    report = json.loads(out.read_text())
+    assert [s["step"] for s in report["steps"]] == ["row", "array"]
+    for step in report["steps"]:
+        assert step["pulsed_cells"] == step["set_cells"] + step["reset_cells"] > 0
+        assert 0 < step["worker_s"] <= step["spice_s"]
+        assert step["spice_time_points"] > step["breakpoints"] and step["fast_solves"] > 0
+        agree = step["agreement"]
+        assert agree["mean_abs_change_of_pulsed_frac_range"] > 0.01  # the pulses moved the devices
+        assert agree["pulsed"]["max_frac_range"] < 0.01  # fast within 1 % of the state range of SPICE
+        if agree["not_pulsed"] is not None:
+            assert agree["not_pulsed"]["max_frac_range"] < 1e-9
+        assert max(step["not_pulsed_max_change_frac_range"].values()) < 1e-9
+    check = report["time_step_check"][0]
+    assert set(check["runs"]) == {"spice default", "spice fine", "fast default", "fast fine"}
+    assert check["runs"]["spice fine"]["max_step_s"] < check["runs"]["spice default"]["max_step_s"]
+    assert check["pairs"]["spice default - spice fine"]["pulsed"]["max_frac_range"] < 0.01
