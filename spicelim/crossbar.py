@@ -17,6 +17,9 @@ from .devices.nmos import NmosSelector
 from .errors import InvalidParameterError
 from .fast import FastBackend, IdealBackend
 from .params import CrossbarParams
+from .periphery.adc import ADC
+from .periphery.sensing import sense_through_tia
+from .periphery.tia import TIA
 from .programming.pulses import PulseSchedule
 from .results import OperatingPoints
 from .spice import SpiceBackend
@@ -70,6 +73,10 @@ class Crossbar:
             caller then closes it). By default the array starts its own on the first SPICE read.
         variability: seeded device non-idealities (spicelim.Variability): device-to-device spread,
             cycle-to-cycle noise, stuck cells, read noise, finite levels. None: ideal devices.
+        tia: a periphery.TIA on every sensed line (columns in forward reads, rows in transposed
+            reads) instead of an ideal virtual ground; reads then return -V_out / r_f.
+        adc: a periphery.ADC digitising every TIA output (needs a tia); reads return the currents
+            reconstructed from the codes, read_codes() the codes themselves.
 
     The geometry follows DESIGN.md: row i is driven at its left end through r_source, column j
     is sensed at its bottom end by an ideal virtual ground.
@@ -78,7 +85,7 @@ class Crossbar:
     def __init__(self, rows: int, cols: int, cell: str = "0T1R", r_row: float = 0.0, r_col: float = 0.0,
                  r_source: float = 0.0, selector: NmosSelector | None = None, spice: SpiceBackend | None = None,
                  device: MemristorModel | None = None, read_voltage: float = 0.2,
-                 variability: Variability | None = None):
+                 variability: Variability | None = None, tia: TIA | None = None, adc: ADC | None = None):
         self.params = CrossbarParams(rows=rows, cols=cols, cell=cell, r_row=r_row, r_col=r_col,
                                      r_source=r_source, selector=selector)
         if spice is not None and not isinstance(spice, SpiceBackend):
@@ -98,6 +105,14 @@ class Crossbar:
         if variability is not None and not isinstance(variability, Variability):
             raise InvalidParameterError(f"variability must be a spicelim.Variability, got {type(variability).__name__}")
         self.variation = DeviceVariation(variability or Variability(), self.shape, device)
+        if tia is not None and not isinstance(tia, TIA):
+            raise InvalidParameterError(f"tia must be a spicelim.periphery.TIA, got {type(tia).__name__}")
+        if adc is not None and not isinstance(adc, ADC):
+            raise InvalidParameterError(f"adc must be a spicelim.periphery.ADC, got {type(adc).__name__}")
+        if adc is not None and tia is None:
+            raise InvalidParameterError("an ADC digitises TIA output voltages: give the array a tia as well")
+        self.tia, self.adc = tia, adc
+        self._adc_full_scale: dict[bool, np.ndarray] = {}  # calibrated per-line full scale, by transpose
 
     # ------------------------------------------------------------------ state
     @property
@@ -207,21 +222,100 @@ class Crossbar:
                 f" devices: keep them below {self.device.read_limit:g} V")
 
     # ------------------------------------------------------------------ reads
-    def read(self, v, backend: str = "spice", transpose: bool = False) -> np.ndarray:
+    def read(self, v, backend: str = "spice", transpose: bool = False, quantizer: str = "python") -> np.ndarray:
         """Vector-matrix multiply in the array.
 
         Forward: v (M,) or (B, M) volts on the rows -> (N,) or (B, N) amperes into the column
         sense nodes. Transposed: u (N,) or (B, N) volts on the columns -> (M,) or (B, M) amperes
         into the row sense nodes (positive for positive inputs in both directions).
+        With a TIA the result is -V_out / r_f; with an ADC, the same from the reconstructed codes.
+        quantizer: "python" (ADC applied to the simulated TIA outputs) or "netlist" (the ADC's
+            quantizer is a behavioural source in the ngspice netlist; spice backend only).
         """
+        if self.adc is None:
+            currents, v_out, single = self._sense(v, backend, transpose)
+            res = currents if self.tia is None else self.tia.sensed_current(v_out)
+            return res[0] if single else res
+        codes, single = self._codes(v, backend, transpose, quantizer)
+        volts = self.adc.to_volts(codes, full_scale=self._full_scale(transpose, codes.shape[-1]))
+        res = self.tia.sensed_current(volts)
+        return res[0] if single else res
+
+    def read_codes(self, v, backend: str = "spice", transpose: bool = False, quantizer: str = "python") -> np.ndarray:
+        """The ADC codes (int64, 0 .. 2^bits - 1) of a read; see read()."""
+        if self.adc is None:
+            raise InvalidParameterError("this array has no ADC: create it with adc=ADC(...)")
+        codes, single = self._codes(v, backend, transpose, quantizer)
+        return codes[0] if single else codes
+
+    def read_tia_output(self, v, backend: str = "spice", transpose: bool = False) -> np.ndarray:
+        """The TIA output voltages (volts) of a read, before any ADC."""
+        if self.tia is None:
+            raise InvalidParameterError("this array has no TIA: create it with tia=TIA(...)")
+        _, v_out, single = self._sense(v, backend, transpose)
+        return v_out[0] if single else v_out
+
+    def calibrate_adc(self, v, backend: str = "fast", transpose: bool = False, margin: float = 1.0) -> np.ndarray:
+        """Set each line's ADC full scale to margin x the largest |TIA output| over the calibration inputs v."""
+        if self.adc is None:
+            raise InvalidParameterError("this array has no ADC to calibrate")
+        _, v_out, _ = self._sense(v, backend, transpose)
+        fs = self.adc.calibrate(v_out, margin=margin)
+        self._adc_full_scale[bool(transpose)] = fs
+        return fs
+
+    def _full_scale(self, transpose: bool, lines: int):
+        if self.adc.full_scale != "calibrate":
+            return None
+        fs = self._adc_full_scale.get(bool(transpose))
+        if fs is None:
+            raise InvalidParameterError("the ADC full scale is 'calibrate': call calibrate_adc() first")
+        return fs
+
+    def _codes(self, v, backend: str, transpose: bool, quantizer: str):
+        if quantizer not in ("python", "netlist"):
+            raise InvalidParameterError(f"quantizer must be 'python' or 'netlist', got {quantizer!r}")
+        if quantizer == "netlist":
+            if backend != "spice":
+                raise InvalidParameterError("the netlist quantizer runs in ngspice: use backend='spice'")
+            _, _, single, codes = self._sense(v, backend, transpose, netlist_adc=True)
+            return codes, single
+        _, v_out, single = self._sense(v, backend, transpose)
+        return self.adc.convert(v_out, full_scale=self._full_scale(transpose, v_out.shape[-1])), single
+
+    def _sense(self, v, backend: str, transpose: bool, netlist_adc: bool = False):
+        """Solve a read; returns (currents into the sense nodes (B, L), TIA outputs (B, L) or None, single)."""
         impl = self.backend(backend)
         bias, single = self._read_bias(v, transpose)
         g = self.conductance
-        self._check_read_voltages(bias.row_v if not transpose else bias.col_v)
-        out = impl.operate(self.params, g, bias, rows=transpose, cols=not transpose, **self._cells())
-        res = out.row_current if transpose else out.col_current
-        res = self.variation.read_noise(res, bias.col_v if transpose else bias.row_v, g, transpose)
-        return res[0] if single else res
+        inputs = bias.col_v if transpose else bias.row_v
+        self._check_read_voltages(inputs)
+        cells = self._cells()
+        sense = {"rows": transpose, "cols": not transpose}
+        if self.tia is None:
+            out = impl.operate(self.params, g, bias, **sense, **cells)
+            currents = out.row_current if transpose else out.col_current
+            return self.variation.read_noise(currents, inputs, g, transpose), None, single
+        lines = self.shape[0] if transpose else self.shape[1]
+        v_plus = self.tia.noninverting_input((bias.batch, lines))
+        if backend == "spice":
+            extra = {}
+            if netlist_adc:
+                extra = {"sense_adc": self.adc, "sense_adc_scale": self._full_scale(transpose, lines)}
+            out = impl.operate(self.params, g, bias, sense_tia=self.tia, sense_plus=v_plus, sense_rows=transpose,
+                               **sense, **cells, **extra)
+            currents, v_out = (out.row_current if transpose else out.col_current), out.sense_out
+        else:
+            currents, v_out, out = sense_through_tia(
+                lambda b: impl.operate(self.params, g, b, **sense, **cells), bias, transpose, self.tia, v_plus)
+        noisy = self.variation.read_noise(currents, inputs, g, transpose)
+        if noisy is not currents:  # device read noise enters the TIA as extra current
+            v_out = v_out - (noisy - currents) * self.tia.r_f
+            if self.tia.v_out_max is not None:
+                v_out = np.clip(v_out, -self.tia.v_out_max, self.tia.v_out_max)
+        if netlist_adc:
+            return noisy, v_out, single, out.codes
+        return noisy, v_out, single
 
     def solve(self, v, backend: str = "fast", transpose: bool = False) -> OperatingPoints:
         """Like read(), but returns every node voltage and device current (IR-drop maps)."""

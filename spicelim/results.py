@@ -21,6 +21,7 @@ class OperatingPoints:
         col_v: (B, M, N) voltage of the column line at each cell, C[i, j], volts.
         conductance: (M, N) device conductances the points were solved with, siemens.
         backend: name of the backend that produced the result.
+        sense_out: (B, L) output voltages of the TIAs on the sensed lines, volts (None without TIAs).
     """
 
     row_current: np.ndarray
@@ -30,6 +31,7 @@ class OperatingPoints:
     col_v: np.ndarray | None
     conductance: np.ndarray
     backend: str
+    sense_out: np.ndarray | None = None
 
     @classmethod
     def concatenate(cls, parts: list[OperatingPoints]) -> OperatingPoints:
@@ -41,7 +43,7 @@ class OperatingPoints:
         first = parts[0]
         return cls(row_current=cat("row_current"), col_current=cat("col_current"), row_v=cat("row_v"),
                    device_low_v=cat("device_low_v"), col_v=cat("col_v"), conductance=first.conductance,
-                   backend=first.backend)
+                   backend=first.backend, sense_out=cat("sense_out"))
 
     def _need_maps(self):
         if self.row_v is None:

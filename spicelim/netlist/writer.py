@@ -34,6 +34,7 @@ class Netlist:
         text: the netlist.
         row_currents / col_currents: vector names of the terminal currents (amperes) at the row
             and column ends, in line order; None where a terminal is floating or not saved.
+        sense_out: vector names of the TIA outputs (volts) of the sensed lines, in line order.
         node_vectors: vector names of every node voltage, indexed by node id (when saved).
         batch: number of operating points (length of every fetched vector).
     """
@@ -43,12 +44,15 @@ class Netlist:
     col_currents: tuple[str | None, ...]
     node_vectors: tuple[str, ...] | None
     batch: int
+    sense_out: tuple[str, ...] | None = None
 
     @property
     def vectors(self) -> list[str]:
         out = [v for v in self.row_currents + self.col_currents if v]
         if self.node_vectors:
             out += list(self.node_vectors)
+        if self.sense_out:
+            out += list(self.sense_out)
         return out
 
 
@@ -75,11 +79,53 @@ def _terminal(lines: list[str], kind: str, k: int, node: str, volts: np.ndarray,
         lines.append(f"Rsrc_{tag} p_{tag} q_{tag} {fmt(r)}")
 
 
+def tia_subckt(name: str, tia) -> str:
+    """`.subckt name inp inn out`: the op-amp macro model with its feedback network (see periphery.tia).
+
+    Gain stage E (A0 times the input difference), a single pole (1 kOhm with the capacitor of
+    gbw / A0), an output clipped to +-v_out_max by a B-source, r_f (and c_f) from out to inn.
+    """
+    lines = [f".subckt {safe_name(name, 'subcircuit name')} inp inn out",
+             f"Egain a 0 inp inn {fmt(tia.open_loop_gain)}"]
+    if tia.pole_hz is not None:
+        lines += ["Rpole a b 1000", f"Cpole b 0 {fmt(1.0 / (2 * np.pi * 1000.0 * tia.pole_hz))}"]
+    else:
+        lines.append("Rpole a b 1")
+    if tia.v_out_max is not None:
+        lim = fmt(tia.v_out_max)
+        lines.append(f"Bout out 0 V = max(min(v(b), {lim}), -{lim})")
+    else:
+        lines.append("Eout out 0 b 0 1")
+    lines.append(f"Rfb inn out {fmt(tia.r_f)}")
+    if tia.c_f > 0:
+        lines.append(f"Cfb inn out {fmt(tia.c_f)}")
+    lines.append(".ends")
+    return "\n".join(lines)
+
+
+def _tia_terminal(lines: list[str], kind: str, k: int, node: str, v_plus: np.ndarray, tia,
+                  constant: bool) -> str:
+    """Sense line end `node` through a 0 V ammeter into a TIA whose + input is at v_plus; returns its output node."""
+    tag = f"{kind}{k}"
+    if constant:
+        lines.append(f"Vplus_{tag} p_{tag} 0 {fmt(v_plus[0])}")
+    else:
+        lines.append(f"Bplus_{tag} p_{tag} 0 V=pwl(v(idx), {_pwl(v_plus)})")
+    lines.append(f"Vt_{tag} {node} n_{tag} 0")
+    if tia.ideal:  # an exact virtual ground at v_plus; the output follows from the current
+        lines.append(f"Vvg_{tag} n_{tag} p_{tag} 0")
+        lines.append(f"Bout_{tag} o_{tag} 0 V = v(p_{tag}) - {fmt(tia.r_f)} * i(vt_{tag})")
+    else:
+        lines.append(f"Xtia_{tag} p_{tag} n_{tag} o_{tag} tia")
+    return f"v(o_{tag})"
+
+
 def format_read_netlist(params: CrossbarParams, conductance: np.ndarray, bias: LineBias, *,
                         save_rows: bool = False, save_cols: bool = True, save_nodes: bool = False,
                         print_results: bool = False, title: str | None = None, device=None,
                         state: np.ndarray | None = None, twin: str = "verilog-a",
-                        cell_params: dict[str, np.ndarray] | None = None) -> Netlist:
+                        cell_params: dict[str, np.ndarray] | None = None, sense_tia=None,
+                        sense_plus: np.ndarray | None = None, sense_rows: bool = False) -> Netlist:
     """Return the netlist of the array at `conductance` (siemens, (M, N)) under `bias`.
 
     With a memristor `device` (a spicelim.devices model) and its `state` (M, N), every cell is an
@@ -88,6 +134,8 @@ def format_read_netlist(params: CrossbarParams, conductance: np.ndarray, bias: L
     twin="behavioural" the cells are instances of the model's B-source subcircuit instead.
     cell_params: per-cell values (M, N) of some device parameters (device-to-device spread); each
         cell then gets its own model card.
+    sense_tia, sense_plus, sense_rows: sense the tied column ends (row ends if sense_rows) through a
+        TIA (periphery.TIA) whose + inputs are at sense_plus (B, L) volts; their outputs are saved.
     save_rows / save_cols: save the terminal currents of the row / column ends.
     save_nodes: save every node voltage (for IR-drop maps and per-cell currents).
     print_results: add `.print` lines so that plain `ngspice -b` prints the saved vectors.
@@ -112,21 +160,27 @@ def format_read_netlist(params: CrossbarParams, conductance: np.ndarray, bias: L
     row_const, col_const = bias.row_is_constant(), bias.col_is_constant()
     row_cur: list[str | None] = [None] * m
     col_cur: list[str | None] = [None] * n
-    for i in range(m):
-        if not bias.row_float[i]:
-            _terminal(lines, "row", i, names[net.row_end[i]], bias.row_v[:, i], float(bias.row_r[i]),
-                      bool(row_const[i]) or batch == 1)
-            if save_rows:
-                row_cur[i] = f"i(vt_row{i})"
-    for j in range(n):
-        if not bias.col_float[j]:
-            _terminal(lines, "col", j, names[net.col_end[j]], bias.col_v[:, j], float(bias.col_r[j]),
-                      bool(col_const[j]) or batch == 1)
-            if save_cols:
-                col_cur[j] = f"i(vt_col{j})"
+    sense_out: list[str] = []
+    if sense_tia is not None and not sense_tia.ideal:
+        lines.append(tia_subckt("tia", sense_tia))
+    for kind, count, ends, floating, volts, ohms, const, save, cur in (
+            ("row", m, net.row_end, bias.row_float, bias.row_v, bias.row_r, row_const, save_rows, row_cur),
+            ("col", n, net.col_end, bias.col_float, bias.col_v, bias.col_r, col_const, save_cols, col_cur)):
+        sensed = sense_tia is not None and (kind == "row") == sense_rows
+        for k in range(count):
+            if floating[k]:
+                continue
+            if sensed:
+                plus = sense_plus[:, k]
+                sense_out.append(_tia_terminal(lines, kind, k, names[ends[k]], plus, sense_tia,
+                                               bool(np.all(plus == plus[0])) or batch == 1))
+            else:
+                _terminal(lines, kind, k, names[ends[k]], volts[:, k], float(ohms[k]), bool(const[k]) or batch == 1)
+            if save:
+                cur[k] = f"i(vt_{kind}{k})"
 
     node_vectors = tuple(f"v({nm})" for nm in names) if save_nodes else None
-    saved = [v for v in row_cur + col_cur if v] + list(node_vectors or ())
+    saved = [v for v in row_cur + col_cur if v] + list(node_vectors or ()) + sense_out
     for k in range(0, len(saved), _SAVE_PER_LINE):
         lines.append(".save " + " ".join(saved[k:k + _SAVE_PER_LINE]))
     if batch > 1:
@@ -139,7 +193,7 @@ def format_read_netlist(params: CrossbarParams, conductance: np.ndarray, bias: L
             lines.append(f".print {kind} " + " ".join(saved[k:k + 8]))
     lines.append(".end")
     return Netlist(text="\n".join(lines) + "\n", row_currents=tuple(row_cur), col_currents=tuple(col_cur),
-                   node_vectors=node_vectors, batch=batch)
+                   node_vectors=node_vectors, batch=batch, sense_out=tuple(sense_out) or None)
 
 
 def cell_instance_name(i: int, j: int, twin: str) -> str:

@@ -73,15 +73,22 @@ class SpiceBackend:
 
     def operate(self, params: CrossbarParams, conductance: np.ndarray, bias: LineBias, *,
                 rows: bool = True, cols: bool = True, nodes: bool = False, device=None,
-                state: np.ndarray | None = None, cell_params=None) -> OperatingPoints:
+                state: np.ndarray | None = None, cell_params=None, sense_tia=None,
+                sense_plus: np.ndarray | None = None, sense_rows: bool = False) -> OperatingPoints:
         """Solve the batch; with a memristor `device` and its `state`, the cells are its Verilog-A model.
 
         cell_params: per-cell values of spread device parameters (each cell gets its own model card).
+        sense_tia, sense_plus, sense_rows: sensed line ends go through this TIA's op-amp macro model,
+            + inputs at sense_plus (B, L) volts; the result's sense_out holds the TIA outputs.
         """
         osdi, twin = self._device_libraries(device)
-        parts = [self._run(params, conductance, bias.take(start, min(start + self.max_batch, bias.batch)),
-                           rows, cols, nodes, device, state, osdi, twin, cell_params)
-                 for start in range(0, bias.batch, self.max_batch)]
+        tia = {"sense_tia": sense_tia, "sense_rows": sense_rows}
+        parts = []
+        for start in range(0, bias.batch, self.max_batch):
+            stop = min(start + self.max_batch, bias.batch)
+            plus = None if sense_plus is None else sense_plus[start:stop]
+            parts.append(self._run(params, conductance, bias.take(start, stop), rows, cols, nodes, device, state, osdi,
+                                   twin, cell_params, dict(tia, sense_plus=plus)))
         return parts[0] if len(parts) == 1 else OperatingPoints.concatenate(parts)
 
     @staticmethod
@@ -119,9 +126,9 @@ class SpiceBackend:
         return final
 
     def _run(self, params, conductance, bias, rows, cols, nodes, device, state, osdi, twin,
-             cell_params) -> OperatingPoints:
+             cell_params, tia) -> OperatingPoints:
         netlist = format_read_netlist(params, conductance, bias, save_rows=rows, save_cols=cols, save_nodes=nodes,
-                                      device=device, state=state, twin=twin, cell_params=cell_params)
+                                      device=device, state=state, twin=twin, cell_params=cell_params, **tia)
         if self.keep_netlists:
             self.last_netlist_path = self._save(netlist.text, "read")
         out = self.worker.run(netlist.text, netlist.vectors, netlist.batch, osdi=osdi,
@@ -144,9 +151,10 @@ class SpiceBackend:
             row_v = node_v[:, net.row_node]
             col_v = node_v[:, net.col_node]
             low_v = node_v[:, net.device_low_node]
+        sense_out = None if not netlist.sense_out else np.stack([vec[nm] for nm in netlist.sense_out], axis=1)
         return OperatingPoints(row_current=currents(netlist.row_currents), col_current=currents(netlist.col_currents),
                                row_v=row_v, device_low_v=low_v, col_v=col_v, conductance=conductance,
-                               backend=self.name)
+                               backend=self.name, sense_out=sense_out)
 
     def close(self) -> None:
         self.worker.close()
