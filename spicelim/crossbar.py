@@ -21,7 +21,7 @@ from .periphery.adc import ADC
 from .periphery.sensing import sense_through_tia
 from .periphery.tia import TIA
 from .programming.pulses import PulseSchedule
-from .results import OperatingPoints
+from .results import OperatingPoints, SensedRead
 from .spice import SpiceBackend
 from .validation import batch_of_vectors, finite_array, real_number
 from .variability import DeviceVariation, Variability
@@ -233,11 +233,11 @@ class Crossbar:
             quantizer is a behavioural source in the ngspice netlist; spice backend only).
         """
         if self.adc is None:
-            currents, v_out, single = self._sense(v, backend, transpose)
-            res = currents if self.tia is None else self.tia.sensed_current(v_out)
-            return res[0] if single else res
+            r = self.sense(v, backend, transpose)
+            res = r.sensed_current if self.tia is None else self.tia.sensed_current(r.v_out)
+            return res[0] if r.single else res
         codes, single = self._codes(v, backend, transpose, quantizer)
-        volts = self.adc.to_volts(codes, full_scale=self._full_scale(transpose, codes.shape[-1]))
+        volts = self.adc.to_volts(codes, full_scale=self._full_scale(transpose))
         res = self.tia.sensed_current(volts)
         return res[0] if single else res
 
@@ -252,19 +252,18 @@ class Crossbar:
         """The TIA output voltages (volts) of a read, before any ADC."""
         if self.tia is None:
             raise InvalidParameterError("this array has no TIA: create it with tia=TIA(...)")
-        _, v_out, single = self._sense(v, backend, transpose)
-        return v_out[0] if single else v_out
+        r = self.sense(v, backend, transpose)
+        return r.v_out[0] if r.single else r.v_out
 
     def calibrate_adc(self, v, backend: str = "fast", transpose: bool = False, margin: float = 1.0) -> np.ndarray:
         """Set each line's ADC full scale to margin x the largest |TIA output| over the calibration inputs v."""
         if self.adc is None:
             raise InvalidParameterError("this array has no ADC to calibrate")
-        _, v_out, _ = self._sense(v, backend, transpose)
-        fs = self.adc.calibrate(v_out, margin=margin)
+        fs = self.adc.calibrate(self.sense(v, backend, transpose).v_out, margin=margin)
         self._adc_full_scale[bool(transpose)] = fs
         return fs
 
-    def _full_scale(self, transpose: bool, lines: int):
+    def _full_scale(self, transpose: bool):
         if self.adc.full_scale != "calibrate":
             return None
         fs = self._adc_full_scale.get(bool(transpose))
@@ -278,44 +277,45 @@ class Crossbar:
         if quantizer == "netlist":
             if backend != "spice":
                 raise InvalidParameterError("the netlist quantizer runs in ngspice: use backend='spice'")
-            _, _, single, codes = self._sense(v, backend, transpose, netlist_adc=True)
-            return codes, single
-        _, v_out, single = self._sense(v, backend, transpose)
-        return self.adc.convert(v_out, full_scale=self._full_scale(transpose, v_out.shape[-1])), single
+            r = self.sense(v, backend, transpose, netlist_adc=True)
+            return r.codes, r.single
+        r = self.sense(v, backend, transpose)
+        return self.adc.convert(r.v_out, full_scale=self._full_scale(transpose)), r.single
 
-    def _sense(self, v, backend: str, transpose: bool, netlist_adc: bool = False):
-        """Solve a read; returns (currents into the sense nodes (B, L), TIA outputs (B, L) or None, single)."""
+    def sense(self, v, backend: str = "spice", transpose: bool = False, netlist_adc: bool = False) -> SensedRead:
+        """Solve a read through the sense periphery: driver and sense currents, TIA outputs (see SensedRead)."""
         impl = self.backend(backend)
         bias, single = self._read_bias(v, transpose)
         g = self.conductance
         inputs = bias.col_v if transpose else bias.row_v
         self._check_read_voltages(inputs)
         cells = self._cells()
-        sense = {"rows": transpose, "cols": not transpose}
         if self.tia is None:
-            out = impl.operate(self.params, g, bias, **sense, **cells)
-            currents = out.row_current if transpose else out.col_current
-            return self.variation.read_noise(currents, inputs, g, transpose), None, single
+            out = impl.operate(self.params, g, bias, rows=True, cols=True, **cells)
+            sensed, drivers = (out.row_current, out.col_current) if transpose else (out.col_current, out.row_current)
+            return SensedRead(inputs=inputs, driver_current=drivers, single=single, v_out=None, codes=None,
+                              sensed_current=self.variation.read_noise(sensed, inputs, g, transpose))
         lines = self.shape[0] if transpose else self.shape[1]
         v_plus = self.tia.noninverting_input((bias.batch, lines))
         if backend == "spice":
             extra = {}
             if netlist_adc:
-                extra = {"sense_adc": self.adc, "sense_adc_scale": self._full_scale(transpose, lines)}
-            out = impl.operate(self.params, g, bias, sense_tia=self.tia, sense_plus=v_plus, sense_rows=transpose,
-                               **sense, **cells, **extra)
-            currents, v_out = (out.row_current if transpose else out.col_current), out.sense_out
+                extra = {"sense_adc": self.adc, "sense_adc_scale": self._full_scale(transpose)}
+            out = impl.operate(self.params, g, bias, rows=True, cols=True, sense_tia=self.tia, sense_plus=v_plus,
+                               sense_rows=transpose, **cells, **extra)
+            sensed, v_out = (out.row_current if transpose else out.col_current), out.sense_out
+            drivers = out.col_current if transpose else out.row_current
         else:
-            currents, v_out, out = sense_through_tia(
-                lambda b: impl.operate(self.params, g, b, **sense, **cells), bias, transpose, self.tia, v_plus)
-        noisy = self.variation.read_noise(currents, inputs, g, transpose)
-        if noisy is not currents:  # device read noise enters the TIA as extra current
-            v_out = v_out - (noisy - currents) * self.tia.r_f
+            sensed, v_out, drivers = sense_through_tia(
+                lambda b: impl.operate(self.params, g, b, rows=True, cols=True, **cells), bias, transpose,
+                self.tia, v_plus)
+        noisy = self.variation.read_noise(sensed, inputs, g, transpose)
+        if noisy is not sensed:  # device read noise enters the TIA as extra current
+            v_out = v_out - (noisy - sensed) * self.tia.r_f
             if self.tia.v_out_max is not None:
                 v_out = np.clip(v_out, -self.tia.v_out_max, self.tia.v_out_max)
-        if netlist_adc:
-            return noisy, v_out, single, out.codes
-        return noisy, v_out, single
+        return SensedRead(inputs=inputs, driver_current=drivers, sensed_current=noisy, v_out=v_out,
+                          codes=out.codes if netlist_adc else None, single=single)
 
     def solve(self, v, backend: str = "fast", transpose: bool = False) -> OperatingPoints:
         """Like read(), but returns every node voltage and device current (IR-drop maps)."""

@@ -22,6 +22,7 @@ class OperatingPoints:
         conductance: (M, N) device conductances the points were solved with, siemens.
         backend: name of the backend that produced the result.
         sense_out: (B, L) output voltages of the TIAs on the sensed lines, volts (None without TIAs).
+        codes: (B, L) int64 codes of a quantizer simulated inside the netlist (None otherwise).
     """
 
     row_current: np.ndarray
@@ -32,6 +33,7 @@ class OperatingPoints:
     conductance: np.ndarray
     backend: str
     sense_out: np.ndarray | None = None
+    codes: np.ndarray | None = None
 
     @classmethod
     def concatenate(cls, parts: list[OperatingPoints]) -> OperatingPoints:
@@ -43,7 +45,7 @@ class OperatingPoints:
         first = parts[0]
         return cls(row_current=cat("row_current"), col_current=cat("col_current"), row_v=cat("row_v"),
                    device_low_v=cat("device_low_v"), col_v=cat("col_v"), conductance=first.conductance,
-                   backend=first.backend, sense_out=cat("sense_out"))
+                   backend=first.backend, sense_out=cat("sense_out"), codes=cat("codes"))
 
     def _need_maps(self):
         if self.row_v is None:
@@ -65,3 +67,26 @@ class OperatingPoints:
     def cell_current(self) -> np.ndarray:
         """(B, M, N) amperes through each device, from the row line toward the column line."""
         return self.conductance * self.device_voltage
+
+
+@dataclass(frozen=True, eq=False)
+class SensedRead:
+    """One batch read through the sense periphery (see Crossbar.sense).
+
+    Attributes:
+        inputs: (B, K) source voltages of the driven lines (rows forward, columns transposed), volts.
+        driver_current: (B, K) current flowing from the array into each driven terminal, amperes
+            (minus what the driver supplies).
+        sensed_current: (B, L) current flowing from the array into each sense node, amperes
+            (including device read noise when the array has it).
+        v_out: (B, L) TIA outputs, volts (None without TIAs).
+        codes: (B, L) ADC codes of the netlist quantizer (None unless asked for).
+        single: the input was one vector (callers return row 0).
+    """
+
+    inputs: np.ndarray
+    driver_current: np.ndarray
+    sensed_current: np.ndarray
+    v_out: np.ndarray | None
+    codes: np.ndarray | None
+    single: bool

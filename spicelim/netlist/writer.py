@@ -35,6 +35,7 @@ class Netlist:
         row_currents / col_currents: vector names of the terminal currents (amperes) at the row
             and column ends, in line order; None where a terminal is floating or not saved.
         sense_out: vector names of the TIA outputs (volts) of the sensed lines, in line order.
+        codes: vector names of the netlist quantizer outputs (ADC codes as volts), in line order.
         node_vectors: vector names of every node voltage, indexed by node id (when saved).
         batch: number of operating points (length of every fetched vector).
     """
@@ -45,6 +46,7 @@ class Netlist:
     node_vectors: tuple[str, ...] | None
     batch: int
     sense_out: tuple[str, ...] | None = None
+    codes: tuple[str, ...] | None = None
 
     @property
     def vectors(self) -> list[str]:
@@ -53,6 +55,8 @@ class Netlist:
             out += list(self.node_vectors)
         if self.sense_out:
             out += list(self.sense_out)
+        if self.codes:
+            out += list(self.codes)
         return out
 
 
@@ -120,12 +124,39 @@ def _tia_terminal(lines: list[str], kind: str, k: int, node: str, v_plus: np.nda
     return f"v(o_{tag})"
 
 
+NETLIST_ADC_MAX_BITS = 10  # a 2^bits-step pwl per line; beyond this the netlist grows too large
+
+
+def _quantizer(lines: list[str], tag: str, out_node: str, thresholds: np.ndarray, noise: np.ndarray | None,
+               constant: bool) -> str:
+    """A behavioural ADC on `out_node`: code k for inputs in [T_k, T_k+1) (a pwl staircase); returns its vector.
+
+    It reads the TIA output and drives nothing, so it sits outside every feedback loop.
+    """
+    src = f"v({out_node})"
+    if noise is not None:
+        if constant:
+            lines.append(f"Vnz_{tag} z_{tag} 0 {fmt(noise[0])}")
+        else:
+            lines.append(f"Bnz_{tag} z_{tag} 0 V=pwl(v(idx), {_pwl(noise)})")
+        src = f"({src} + v(z_{tag}))"
+    width = float(np.min(np.diff(thresholds))) if thresholds.size > 1 else 1.0
+    step = 1e-6 * width
+    points = [f"{fmt(float(thresholds[0]) - 1e3)}, 0"]
+    for k, t in enumerate(thresholds, start=1):
+        points.append(f"{fmt(float(t) - step)}, {k - 1}, {fmt(float(t))}, {k}")
+    points.append(f"{fmt(float(thresholds[-1]) + 1e3)}, {thresholds.size}")
+    lines.append(f"Bq_{tag} q_{tag} 0 V=pwl({src}, {', '.join(points)})")
+    return f"v(q_{tag})"
+
+
 def format_read_netlist(params: CrossbarParams, conductance: np.ndarray, bias: LineBias, *,
                         save_rows: bool = False, save_cols: bool = True, save_nodes: bool = False,
                         print_results: bool = False, title: str | None = None, device=None,
                         state: np.ndarray | None = None, twin: str = "verilog-a",
                         cell_params: dict[str, np.ndarray] | None = None, sense_tia=None,
-                        sense_plus: np.ndarray | None = None, sense_rows: bool = False) -> Netlist:
+                        sense_plus: np.ndarray | None = None, sense_rows: bool = False,
+                        sense_adc: tuple[np.ndarray, np.ndarray | None] | None = None) -> Netlist:
     """Return the netlist of the array at `conductance` (siemens, (M, N)) under `bias`.
 
     With a memristor `device` (a spicelim.devices model) and its `state` (M, N), every cell is an
@@ -136,6 +167,8 @@ def format_read_netlist(params: CrossbarParams, conductance: np.ndarray, bias: L
         cell then gets its own model card.
     sense_tia, sense_plus, sense_rows: sense the tied column ends (row ends if sense_rows) through a
         TIA (periphery.TIA) whose + inputs are at sense_plus (B, L) volts; their outputs are saved.
+    sense_adc: (thresholds (L, 2^bits - 1) volts, noise (B, L) volts or None): a behavioural
+        quantizer on every TIA output (at most NETLIST_ADC_MAX_BITS bits); its codes are saved.
     save_rows / save_cols: save the terminal currents of the row / column ends.
     save_nodes: save every node voltage (for IR-drop maps and per-cell currents).
     print_results: add `.print` lines so that plain `ngspice -b` prints the saved vectors.
@@ -161,6 +194,7 @@ def format_read_netlist(params: CrossbarParams, conductance: np.ndarray, bias: L
     row_cur: list[str | None] = [None] * m
     col_cur: list[str | None] = [None] * n
     sense_out: list[str] = []
+    codes: list[str] = []
     if sense_tia is not None and not sense_tia.ideal:
         lines.append(tia_subckt("tia", sense_tia))
     for kind, count, ends, floating, volts, ohms, const, save, cur in (
@@ -174,13 +208,18 @@ def format_read_netlist(params: CrossbarParams, conductance: np.ndarray, bias: L
                 plus = sense_plus[:, k]
                 sense_out.append(_tia_terminal(lines, kind, k, names[ends[k]], plus, sense_tia,
                                                bool(np.all(plus == plus[0])) or batch == 1))
+                if sense_adc is not None:
+                    thresholds, noise = sense_adc
+                    nz = None if noise is None else noise[:, len(codes)]
+                    codes.append(_quantizer(lines, f"{kind}{k}", f"o_{kind}{k}", thresholds[len(codes)], nz,
+                                            nz is None or bool(np.all(nz == nz[0])) or batch == 1))
             else:
                 _terminal(lines, kind, k, names[ends[k]], volts[:, k], float(ohms[k]), bool(const[k]) or batch == 1)
             if save:
                 cur[k] = f"i(vt_{kind}{k})"
 
     node_vectors = tuple(f"v({nm})" for nm in names) if save_nodes else None
-    saved = [v for v in row_cur + col_cur if v] + list(node_vectors or ()) + sense_out
+    saved = [v for v in row_cur + col_cur if v] + list(node_vectors or ()) + sense_out + codes
     for k in range(0, len(saved), _SAVE_PER_LINE):
         lines.append(".save " + " ".join(saved[k:k + _SAVE_PER_LINE]))
     if batch > 1:
@@ -193,7 +232,8 @@ def format_read_netlist(params: CrossbarParams, conductance: np.ndarray, bias: L
             lines.append(f".print {kind} " + " ".join(saved[k:k + 8]))
     lines.append(".end")
     return Netlist(text="\n".join(lines) + "\n", row_currents=tuple(row_cur), col_currents=tuple(col_cur),
-                   node_vectors=node_vectors, batch=batch, sense_out=tuple(sense_out) or None)
+                   node_vectors=node_vectors, batch=batch, sense_out=tuple(sense_out) or None,
+                   codes=tuple(codes) or None)
 
 
 def cell_instance_name(i: int, j: int, twin: str) -> str:

@@ -246,6 +246,17 @@ class ADC:
         codes = _count_at_or_below(self._internal_positions(n_columns), u)
         return codes.reshape(shape)
 
+    def draw_noise(self, shape: tuple[int, ...], full_scale=None) -> np.ndarray:
+        """Input-referred conversion noise, volts, of shape (..., n_columns), from this instance's stream.
+
+        convert() adds the same noise internally; this is for quantizers outside Python (the netlist).
+        """
+        fs = self._full_scale(full_scale, shape[-1])
+        lsb = 2.0 * fs / self.n_codes
+        if self.noise == 0:
+            return np.zeros(shape)
+        return (self.noise * lsb) * self._noise_rng.standard_normal(shape) / (1.0 + self.gain_error)
+
     def to_volts(self, codes, full_scale=None) -> np.ndarray:
         """Reconstruct volts from codes (..., n_columns): the ideal code centres -FS + (k + 1/2) LSB."""
         raw = np.asarray(codes)

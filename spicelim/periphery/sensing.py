@@ -45,13 +45,13 @@ def sense_through_tia(operate, bias: LineBias, rows: bool, tia, v_plus: np.ndarr
 
     operate(bias) -> OperatingPoints solves one LineBias. v_plus: (B, L) + input voltages.
     Returns (currents (B, L) flowing from the array into the sense nodes, TIA outputs (B, L) volts,
-    the OperatingPoints of the last pass).
+    currents (B, K) flowing from the array into the other (driven) terminals).
     """
     region = np.zeros(v_plus.shape, dtype=np.int8)
     for _ in range(_MAX_PASSES):
         volts, ohms = _terminal(tia, v_plus, region)
         current = np.empty(v_plus.shape)
-        result = None
+        drivers = np.empty((v_plus.shape[0], bias.shape[1] if rows else bias.shape[0]))
         # A LineBias has one resistance per line: solve each pattern of regions separately.
         patterns, index = np.unique(ohms, axis=0, return_inverse=True)
         for k in range(patterns.shape[0]):
@@ -60,17 +60,17 @@ def sense_through_tia(operate, bias: LineBias, rows: bool, tia, v_plus: np.ndarr
                             row_float=bias.row_float, col_float=bias.col_float)
             out = operate(_with_sense(part, rows, volts[items], patterns[k]))
             current[items] = out.row_current if rows else out.col_current
-            result = out if patterns.shape[0] == 1 else None
+            drivers[items] = out.col_current if rows else out.row_current
         v_sense = volts + current * ohms
         v_out = np.where(region == 0, v_sense - current * tia.r_f, region * (tia.v_out_max or 0.0))
         if tia.v_out_max is None:
-            return current, v_out, result
+            return current, v_out, drivers
         new = np.where(v_out > tia.v_out_max, 1, np.where(v_out < -tia.v_out_max, -1, 0)).astype(np.int8)
         # a saturated output stays saturated while the op-amp input still drives it past the rail
         drive = tia.open_loop_gain * (v_plus - v_sense)
         new = np.where(region != 0, np.where(np.abs(drive) >= tia.v_out_max, region, 0), new).astype(np.int8)
         if np.array_equal(new, region):
-            return current, np.clip(v_out, -tia.v_out_max, tia.v_out_max), result
+            return current, np.clip(v_out, -tia.v_out_max, tia.v_out_max), drivers
         region = new
     raise ConvergenceError("the TIA output regions did not settle (linear / saturated) in "
                            f"{_MAX_PASSES} passes")

@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from ..bias import LineBias
-from ..errors import EnvironmentProblem
+from ..errors import EnvironmentProblem, InvalidParameterError
 from ..netlist import format_read_netlist, write_netlist
+from ..netlist.writer import NETLIST_ADC_MAX_BITS
 from ..netlist.transient import format_pulse_netlist
 from ..network import network_of
 from ..params import CrossbarParams
@@ -74,21 +75,34 @@ class SpiceBackend:
     def operate(self, params: CrossbarParams, conductance: np.ndarray, bias: LineBias, *,
                 rows: bool = True, cols: bool = True, nodes: bool = False, device=None,
                 state: np.ndarray | None = None, cell_params=None, sense_tia=None,
-                sense_plus: np.ndarray | None = None, sense_rows: bool = False) -> OperatingPoints:
+                sense_plus: np.ndarray | None = None, sense_rows: bool = False, sense_adc=None,
+                sense_adc_scale=None) -> OperatingPoints:
         """Solve the batch; with a memristor `device` and its `state`, the cells are its Verilog-A model.
 
         cell_params: per-cell values of spread device parameters (each cell gets its own model card).
         sense_tia, sense_plus, sense_rows: sensed line ends go through this TIA's op-amp macro model,
             + inputs at sense_plus (B, L) volts; the result's sense_out holds the TIA outputs.
+        sense_adc, sense_adc_scale: a periphery.ADC quantizing every TIA output inside the netlist
+            (full scale per line, or None for the ADC's own); the result's codes hold its codes.
         """
+        adc_lines = None
+        if sense_adc is not None:
+            if sense_adc.bits > NETLIST_ADC_MAX_BITS:
+                raise InvalidParameterError(f"the netlist quantizer handles at most {NETLIST_ADC_MAX_BITS} bits"
+                                            f" ({sense_adc.bits} asked): use quantizer='python'")
+            n_lines = sense_plus.shape[1]
+            noise = sense_adc.draw_noise(sense_plus.shape, sense_adc_scale) if sense_adc.noise > 0 else None
+            adc_lines = (sense_adc.thresholds(n_lines, sense_adc_scale), noise)
         osdi, twin = self._device_libraries(device)
         tia = {"sense_tia": sense_tia, "sense_rows": sense_rows}
         parts = []
         for start in range(0, bias.batch, self.max_batch):
             stop = min(start + self.max_batch, bias.batch)
             plus = None if sense_plus is None else sense_plus[start:stop]
+            adc = None if adc_lines is None else (adc_lines[0], None if adc_lines[1] is None
+                                                  else adc_lines[1][start:stop])
             parts.append(self._run(params, conductance, bias.take(start, stop), rows, cols, nodes, device, state, osdi,
-                                   twin, cell_params, dict(tia, sense_plus=plus)))
+                                   twin, cell_params, dict(tia, sense_plus=plus, sense_adc=adc)))
         return parts[0] if len(parts) == 1 else OperatingPoints.concatenate(parts)
 
     @staticmethod
@@ -152,9 +166,10 @@ class SpiceBackend:
             col_v = node_v[:, net.col_node]
             low_v = node_v[:, net.device_low_node]
         sense_out = None if not netlist.sense_out else np.stack([vec[nm] for nm in netlist.sense_out], axis=1)
+        codes = None if not netlist.codes else np.rint(np.stack([vec[nm] for nm in netlist.codes], axis=1)).astype(np.int64)
         return OperatingPoints(row_current=currents(netlist.row_currents), col_current=currents(netlist.col_currents),
                                row_v=row_v, device_low_v=low_v, col_v=col_v, conductance=conductance,
-                               backend=self.name, sense_out=sense_out)
+                               backend=self.name, sense_out=sense_out, codes=codes)
 
     def close(self) -> None:
         self.worker.close()
