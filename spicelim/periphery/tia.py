@@ -105,7 +105,9 @@ class TIA:
         return v
 
     def sense_thevenin(self, v_plus: np.ndarray) -> tuple[np.ndarray, float]:
-        """The sense node as a source behind a resistance, linear region: (volts, ohms)."""
+        """The sense node as a source behind a resistance, linear region: (volts, ohms); exact virtual ground for gain=None."""
+        if self.gain is None:
+            return np.array(v_plus, dtype=float), 0.0
         a0 = self.open_loop_gain
         return a0 * v_plus / (1 + a0), self.r_f / (1 + a0)
 

@@ -1,0 +1,132 @@
+"""Reads through the whole periphery: ADC codes, the netlist quantizer, calibration, signed pairs,
+encoded inputs, and the energy of a read against hand-solved circuits."""
+
+import numpy as np
+import pytest
+
+from spicelim import Crossbar
+from spicelim.errors import InvalidParameterError
+from spicelim.periphery import (ADC, DAC, TIA, DifferentialPairs, read_bit_serial, read_cost, read_dac, read_pwm,
+                                read_signed, split_sign)
+
+RNG = np.random.default_rng(11)
+G = RNG.uniform(1e-6, 2e-5, (8, 6))
+V = RNG.uniform(0.0, 0.2, (5, 8))
+
+
+@pytest.mark.spice
+@pytest.mark.parametrize("tia", [TIA(r_f=2e4), TIA(r_f=2e4, gain=300.0, v_out_max=0.6)])
+def test_netlist_quantizer_agrees_with_python(tia, spice_backend):
+    adc = ADC(bits=6, full_scale=0.5, dnl=0.3, inl=0.7, offset=0.01, gain_error=-0.02, seed=4)
+    with Crossbar(8, 6, r_row=2.5, r_col=2.5, tia=tia, adc=adc, spice=spice_backend) as xb:
+        xb.set_conductance(G)
+        python = xb.read_codes(V, backend="spice")
+        netlist = xb.read_codes(V, backend="spice", quantizer="netlist")
+        fast = xb.read_codes(V, backend="fast")
+    np.testing.assert_array_equal(python, netlist)
+    np.testing.assert_array_equal(python, fast)
+    assert python.min() >= 0 and python.max() < 64 and np.unique(python).size > 5
+
+
+def test_read_reconstructs_currents_from_codes_within_half_an_lsb():
+    tia = TIA(r_f=2e4)
+    adc = ADC(bits=8, full_scale=0.4)
+    with Crossbar(8, 6, tia=tia, adc=adc) as xb:
+        xb.set_conductance(G)
+        currents = xb.read(V, backend="ideal")
+        codes = xb.read_codes(V, backend="ideal")
+    exact = V @ G
+    lsb_current = 2 * 0.4 / 256 / 2e4
+    assert np.max(np.abs(currents - exact)) <= lsb_current / 2 + 1e-15
+    np.testing.assert_array_equal(codes, np.clip(np.floor((-exact * 2e4 + 0.4) / (0.8 / 256)), 0, 255))
+
+
+def test_calibrated_full_scale_follows_each_column():
+    adc = ADC(bits=6, full_scale="calibrate")
+    with Crossbar(8, 6, tia=TIA(r_f=1e4), adc=adc) as xb:
+        xb.set_conductance(G)
+        with pytest.raises(InvalidParameterError, match="calibrate_adc"):
+            xb.read(V, backend="fast")
+        fs = xb.calibrate_adc(V, backend="fast", margin=1.1)
+        np.testing.assert_allclose(fs, 1.1 * np.max(np.abs(V @ G * 1e4), axis=0), rtol=1e-9)
+        err = np.abs(xb.read(V, backend="fast") - V @ G)
+    assert np.all(err <= (2 * fs / 64 / 1e4) / 2 * (1 + 1e-9))
+
+
+def test_adc_needs_a_tia_and_the_netlist_quantizer_needs_spice():
+    with pytest.raises(InvalidParameterError, match="tia"):
+        Crossbar(2, 2, adc=ADC(bits=4))
+    with Crossbar(2, 2, tia=TIA(r_f=1e4), adc=ADC(bits=4)) as xb:
+        xb.set_conductance(np.full((2, 2), 1e-5))
+        with pytest.raises(InvalidParameterError, match="spice"):
+            xb.read(np.array([0.1, 0.1]), backend="fast", quantizer="netlist")
+        with pytest.raises(InvalidParameterError, match="quantizer"):
+            xb.read(np.array([0.1, 0.1]), backend="fast", quantizer="verilog")
+    with Crossbar(2, 2) as xb, pytest.raises(InvalidParameterError, match="no ADC"):
+        xb.read_codes(np.array([0.1, 0.1]), backend="fast")
+
+
+def test_signed_pairs_read_back_the_weights():
+    w = RNG.uniform(-1, 1, (8, 3))
+    pairs = DifferentialPairs(g_min=1e-6, g_max=2e-5)
+    g = pairs.conductances(w)
+    np.testing.assert_allclose(pairs.weights(g, np.max(np.abs(w))), w, rtol=1e-12)
+    want = V @ (g[:, 0::2] - g[:, 1::2])
+    with Crossbar(8, 6, tia=TIA(r_f=2e4)) as xb:
+        xb.set_conductance(g)
+        np.testing.assert_allclose(read_signed(xb, V, backend="ideal"), want, rtol=1e-12)
+        np.testing.assert_allclose(read_signed(xb, V, backend="ideal", subtraction="analog"), want, rtol=1e-9,
+                                   atol=1e-18)
+    with Crossbar(8, 6, tia=TIA(r_f=2e4), adc=ADC(bits=6, full_scale=0.5)) as xb:
+        xb.set_conductance(g)
+        digital = read_signed(xb, V, backend="ideal")
+        analog = read_signed(xb, V, backend="ideal", subtraction="analog", full_scale=0.5)
+    lsb = 1.0 / 64 / 2e4
+    assert np.max(np.abs(digital - want)) <= lsb + 1e-15  # two conversions, half an LSB each
+    assert np.max(np.abs(analog - want)) <= lsb / 2 + 1e-15  # one conversion per pair
+
+
+def test_bit_serial_and_pwm_reads_reproduce_the_product():
+    x = RNG.integers(0, 256, (4, 8))
+    with Crossbar(8, 6) as xb:
+        xb.set_conductance(G)
+        np.testing.assert_allclose(read_bit_serial(xb, x, 8, 0.1, backend="ideal"), 0.1 * x @ G, rtol=1e-12)
+        pos, neg = split_sign(x - 128)
+        signed = read_bit_serial(xb, pos, 8, 0.1, backend="ideal") - read_bit_serial(xb, neg, 8, 0.1, backend="ideal")
+        np.testing.assert_allclose(signed, 0.1 * (x - 128) @ G, rtol=1e-9, atol=1e-18)
+        frac = RNG.uniform(0, 1, (3, 8))
+        quantised = np.floor(frac * 16 + 0.5) / 16
+        np.testing.assert_allclose(read_pwm(xb, frac, 16, 0.2, backend="ideal"), 0.2 * quantised @ G, rtol=1e-12)
+        dac = DAC(bits=4, v_max=0.2)
+        np.testing.assert_allclose(read_dac(xb, V / 0.2, dac, backend="ideal"), dac.encode(V / 0.2) @ G, rtol=1e-12)
+
+
+@pytest.mark.parametrize("backend", ["fast", pytest.param("spice", marks=pytest.mark.spice)])
+def test_read_energy_of_a_single_cell_by_hand(backend, spice_backend):
+    """1x1 cell, driver resistance r_s, TIA with gain A0: every energy term in closed form."""
+    g, r_s, v, r_f, a0, t = 1e-4, 200.0, 0.2, 5e3, 100.0, 50e-9
+    tia = TIA(r_f=r_f, gain=a0, energy_per_read=3e-13)
+    adc = ADC(bits=6, full_scale=1.0, energy_per_conversion=2e-12)
+    with Crossbar(1, 1, r_source=r_s, tia=tia, adc=adc, spice=spice_backend) as xb:
+        xb.set_conductance([[g]])
+        cost = read_cost(xb, np.array([[v]]), backend=backend, t_read=t, t_adc=20e-9, dac_energy=1e-13)
+    current = v / (r_s + 1 / g + r_f / (1 + a0))
+    assert cost.drivers == pytest.approx(v * current * t, rel=1e-7)
+    assert cost.feedback == pytest.approx(current**2 * r_f * t, rel=1e-7)
+    assert (cost.tia, cost.adc, cost.dac) == pytest.approx((3e-13, 2e-12, 1e-13))
+    assert cost.latency == pytest.approx(70e-9)
+    assert cost.gops_per_watt == pytest.approx(2 / cost.total / 1e9)
+    assert cost.energy_per_mac == pytest.approx(cost.total)
+
+
+def test_bad_encoded_read_input():
+    with Crossbar(2, 2) as xb:
+        xb.set_conductance(np.full((2, 2), 1e-5))
+        with pytest.raises(InvalidParameterError):
+            read_bit_serial(xb, np.array([[300, 1]]), 8, 0.1, backend="ideal")
+        with pytest.raises(InvalidParameterError):
+            read_pwm(xb, np.array([[1.5, 0.0]]), 8, 0.1, backend="ideal")
+        with pytest.raises(InvalidParameterError, match="t_read"):
+            read_cost(xb, np.array([0.1, 0.1]), t_read=0.0)
+    with pytest.raises(InvalidParameterError, match="g_min"):
+        DifferentialPairs(g_min=2e-5, g_max=1e-6)
