@@ -106,3 +106,18 @@ def test_transposed_reads_sense_rows_through_tias():
 def test_bad_tia_parameters(kwargs, match):
     with pytest.raises(InvalidParameterError, match=match):
         TIA(**kwargs)
+
+
+def test_op_amp_macro_model_in_the_netlist():
+    """Gain stage, a pole at gbw / A0 (1 kOhm and its capacitor), output clamp and feedback, as written."""
+    from spicelim.netlist.writer import tia_subckt
+
+    tia = TIA(r_f=1e4, c_f=1e-13, gain=1e4, gbw=1e8, v_out_max=1.2)
+    text = tia_subckt("tia", tia)
+    assert "Egain a 0 inp inn 10000" in text
+    cap = float(next(ln for ln in text.splitlines() if ln.startswith("Cpole")).split()[-1])
+    assert 1 / (2 * np.pi * 1e3 * cap) == pytest.approx(1e8 / 1e4, rel=1e-12)
+    assert "max(min(v(b), 1.2), -1.2)" in text and "Rfb inn out 10000" in text and "Cfb inn out 1e-13" in text
+    # single-pole closed loop: settling to 2^-10 takes 10 ln 2 / (2 pi gbw)
+    assert tia.settling_time(10) == pytest.approx(10 * np.log(2) / (2 * np.pi * 1e8))
+    assert TIA(r_f=1e4).settling_time(10) is None
