@@ -74,7 +74,9 @@ class Crossbar:
         variability: seeded device non-idealities (spicelim.Variability): device-to-device spread,
             cycle-to-cycle noise, stuck cells, read noise, finite levels. None: ideal devices.
         tia: a periphery.TIA on every sensed line (columns in forward reads, rows in transposed
-            reads) instead of an ideal virtual ground; reads then return -V_out / r_f.
+            reads) instead of an ideal virtual ground; reads then return -V_out / r_f. read(),
+            read_codes(), read_tia_output() and sense() go through it; solve() and read_cell()
+            keep ideal sense nodes.
         adc: a periphery.ADC digitising every TIA output (needs a tia); reads return the currents
             reconstructed from the codes, read_codes() the codes themselves.
 
