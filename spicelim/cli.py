@@ -105,6 +105,16 @@ def _disturb_study(args) -> int:
     return 0
 
 
+def _adc_study(args) -> int:
+    from .studies.adc_study import format_table, run_adc_study
+
+    res = run_adc_study(out_dir=args.out, bits=args.bits, r_wires=args.r_wires, sizes=args.sizes, batch=args.batch,
+                        backend=args.backend, spice_max_size=args.spice_max_size, seed=args.seed, margin=args.margin)
+    print(format_table(res))
+    print("wrote " + ", ".join(res["files"]))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spicelim", description="Circuit-level crossbar simulation with ngspice.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -155,6 +165,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", choices=["cell", "row"], default="cell",
                    help="program the centre cell or its whole row (default cell)")
     p.set_defaults(func=_disturb_study)
+    p = sub.add_parser("adc-study", help="signed VMM error and energy versus ADC bits, wire resistance and array size")
+    p.add_argument("--out", default="runs/adc-study", help="output folder (default: runs/adc-study)")
+    p.add_argument("--sizes", type=int, nargs="+", default=[32, 64, 128],
+                   help="N: N x N signed weights on an N x 2N array (default 32 64 128)")
+    p.add_argument("--bits", type=int, nargs="+", default=list(range(1, 11)), help="ADC resolutions (default 1 .. 10)")
+    p.add_argument("--r-wires", type=float, nargs="+", default=[0.0, 1.0, 2.5, 5.0],
+                   help="wire resistance per segment, ohms (default 0 1 2.5 5)")
+    p.add_argument("--backend", choices=["fast", "spice"], default="fast")
+    p.add_argument("--batch", type=int, default=64, help="test input vectors, and as many for calibration (default 64)")
+    p.add_argument("--spice-max-size", type=int, default=32,
+                   help="largest N also solved by ngspice to check the fast model (default 32; 0: none)")
+    p.add_argument("--margin", type=float, default=1.25,
+                   help="ADC full scale / largest calibration output, per column (default 1.25)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_adc_study)
     return parser
 
 
