@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..validation import real_number
+from ..results import SensedRead
+from ..validation import positive_int, real_number
 
 
 @dataclass(frozen=True)
@@ -67,12 +68,18 @@ class ReadCost:
 
 
 def read_cost(xb, v, backend: str = "fast", transpose: bool = False, t_read: float = 50e-9, t_adc: float = 0.0,
-              dac_energy: float = 0.0) -> ReadCost:
-    """Simulate the read of `v` on crossbar `xb` and return its energy and latency (see the module docstring)."""
+              dac_energy: float = 0.0, macs: int | None = None, read: SensedRead | None = None) -> ReadCost:
+    """Simulate the read of `v` on crossbar `xb` and return its energy and latency (see the module docstring).
+
+    macs: multiply-accumulates one read performs (default M N; M N / 2 for differential pairs).
+    read: a SensedRead of `v` already simulated (xb.sense), to avoid solving it again.
+    """
     t_read = real_number("t_read (s)", t_read, minimum=0.0, strict=True)
     t_adc = real_number("t_adc (s)", t_adc, minimum=0.0)
     dac_energy = real_number("dac_energy (J)", dac_energy, minimum=0.0)
-    r = xb.sense(v, backend, transpose)
+    m, n = xb.shape
+    macs = m * n if macs is None else positive_int("macs", macs)
+    r = read if read is not None else xb.sense(v, backend, transpose)
     batch, lines = r.sensed_current.shape
     drivers = float(np.sum(r.inputs * -r.driver_current)) * t_read / batch
     tia, adc = xb.tia, xb.adc
@@ -80,8 +87,7 @@ def read_cost(xb, v, backend: str = "fast", transpose: bool = False, t_read: flo
     settle = 0.0
     if tia is not None:
         settle = tia.settling_time(adc.bits if adc is not None else 10) or 0.0
-    m, n = xb.shape
     return ReadCost(drivers=drivers, feedback=feedback,
                     tia=0.0 if tia is None else tia.energy_per_read * lines,
                     adc=0.0 if adc is None else adc.energy(lines),
-                    dac=dac_energy * r.inputs.shape[1], latency=t_read + settle + t_adc, operations=2 * m * n)
+                    dac=dac_energy * r.inputs.shape[1], latency=t_read + settle + t_adc, operations=2 * macs)
