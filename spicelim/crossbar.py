@@ -31,6 +31,15 @@ G_MIN, G_MAX = 1e-15, 1e3  # siemens: the range a device conductance may take
 
 
 @dataclass(frozen=True)
+class UpdateCost:
+    """Energy the line drivers delivered during one programming transient (joules) and its duration (seconds)."""
+
+    energy: float
+    duration: float
+    backend: str
+
+
+@dataclass(frozen=True)
 class CellRead:
     """Reading one selected cell with the other lines floating or biased (sneak-path study).
 
@@ -115,6 +124,7 @@ class Crossbar:
             raise InvalidParameterError("an ADC digitises TIA output voltages: give the array a tia as well")
         self.tia, self.adc = tia, adc
         self._adc_full_scale: dict[bool, np.ndarray] = {}  # calibrated per-line full scale, by transpose
+        self.last_update: UpdateCost | None = None  # energy and duration of the last measured programming call
 
     # ------------------------------------------------------------------ state
     @property
@@ -351,12 +361,15 @@ class Crossbar:
                         backend=backend)
 
     # ------------------------------------------------------------------ programming
-    def apply_pulses(self, schedule: PulseSchedule, backend: str = "spice", max_step: float | None = None) -> np.ndarray:
+    def apply_pulses(self, schedule: PulseSchedule, backend: str = "spice", max_step: float | None = None,
+                     measure_energy: bool = False) -> np.ndarray:
         """Run a programming transient (spicelim.programming) and keep the devices' final states.
 
         Each transient starts from the present state; the final states, with any cycle-to-cycle
         noise, stuck cells and finite levels applied, become the array's state and are returned.
         max_step: largest time step, seconds (default: the backend's own, from the pulse width).
+        measure_energy: also integrate the power every line driver delivers over the transient;
+            the result is kept in `last_update` (an UpdateCost: joules, seconds).
         """
         if self.device is None:
             raise InvalidParameterError("programming pulses need memristor cells: create the array with device=...")
@@ -371,9 +384,12 @@ class Crossbar:
             max_step = real_number("max_step (s)", max_step, minimum=0.0, strict=True)
         impl = self.backend(backend)
         before = self.state
-        after = impl.apply_pulses(self.params, self.device, before, schedule, max_step=max_step,
-                                  cell_params=self.variation.cell_params or None,
-                                  cell_device=self.cell_device if self.variation.cell_params else None)
+        after, delivered = impl.apply_pulses(self.params, self.device, before, schedule, max_step=max_step,
+                                             cell_params=self.variation.cell_params or None,
+                                             cell_device=self.cell_device if self.variation.cell_params else None,
+                                             energy=bool(measure_energy))
+        self.last_update = UpdateCost(energy=delivered, duration=schedule.duration, backend=backend) \
+            if measure_energy else None
         self._store_state(self.variation.programmed(self.device, before, after))
         return self.state
 

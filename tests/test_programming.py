@@ -285,3 +285,39 @@ def test_spice_programming_of_vteam_array_agrees_with_fast(spice_backend):
     assert abs(out["spice"][1, 1] - 1.5e-9) > 0.05 * span and abs(out["spice"][0, 2] - 1.5e-9) > 0.05 * span
     np.testing.assert_array_equal(np.delete(out["fast"].ravel(), [2, 4]), 1.5e-9)  # V/3 = 0.283 V < v_off
     assert np.max(np.abs(out["fast"] - out["spice"])) < 0.01 * span
+
+
+@pytest.mark.parametrize("backend", ["fast", pytest.param("spice", marks=pytest.mark.spice)])
+@pytest.mark.parametrize("r_source", [0.0, 300.0])
+def test_update_energy_of_a_sub_threshold_pulse_by_hand(backend, r_source, spice_backend):
+    """A 0.6 V pulse (below the 0.8 V threshold) on one 10 uS cell: E = integral of V(t)^2 / (r_s + 1/G) dt."""
+    timing = PulseTiming(width=50e-9, rise=5e-9, fall=5e-9, gap=10e-9)
+    sched = PulseSchedule.from_slots([cell_slot((1, 1), "0T1R", 0, 0, 0.6)], timing)
+    with Crossbar(1, 1, r_source=r_source, device=DEV, spice=spice_backend) as xb:
+        xb.set_state([[1e-5]])
+        out = xb.apply_pulses(sched, backend=backend, measure_energy=True)
+        cost = xb.last_update
+    assert out[0, 0] == 1e-5
+    t = np.linspace(0, sched.duration, 200001)
+    v = sched.interpolate(t)[0][:, 0]
+    # the device is 10 uS with v_nl = 10 V: sinh makes it ohmic to 1e-3 V^2/V^2; solve the divider for the current
+    i = v / (r_source + 1 / 1e-5)
+    want = np.trapezoid(v * i, t)
+    assert cost.energy == pytest.approx(want, rel=2e-3)
+    assert cost.duration == pytest.approx(sched.duration)
+    assert want == pytest.approx(1e-5 * 0.36 * (50e-9 + 10e-9 / 3) / (1 + r_source * 1e-5), rel=1e-4)
+
+
+@pytest.mark.spice
+def test_update_energy_agrees_between_backends_on_a_1t1r_array(spice_backend):
+    rng = np.random.default_rng(3)
+    sched = PulseSchedule.from_slots(array_update((3, 3), "1T1R", rng.integers(-1, 2, (3, 3)), 2.0, -1.8,
+                                                  v_gate_set=1.8, v_gate_reset=4.7), PulseTiming())
+    energy = {}
+    for backend in ("fast", "spice"):
+        with Crossbar(3, 3, cell="1T1R", r_row=1.0, r_col=1.0, r_source=10.0, device=DEV, spice=spice_backend) as xb:
+            xb.set_state(np.full((3, 3), 8e-6))
+            xb.apply_pulses(sched, backend=backend, measure_energy=True)
+            energy[backend] = xb.last_update.energy
+    assert energy["spice"] > 0
+    assert energy["fast"] == pytest.approx(energy["spice"], rel=0.02)

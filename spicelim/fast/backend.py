@@ -79,14 +79,17 @@ class FastBackend:
         return parts[0] if len(parts) == 1 else OperatingPoints.concatenate(parts)
 
     def apply_pulses(self, params: CrossbarParams, device, state: np.ndarray, schedule, *,
-                     max_step: float | None = None, cell_params=None, cell_device=None) -> np.ndarray:
-        """Programming transient by quasi-static nonlinear solves (fast.transient); final states (M, N).
+                     max_step: float | None = None, cell_params=None, cell_device=None,
+                     energy: bool = False) -> tuple[np.ndarray, float | None]:
+        """Programming transient by quasi-static nonlinear solves (fast.transient).
 
+        Returns (final states (M, N), energy the drivers delivered in joules, or None unless `energy`).
         max_step: longest step, seconds (default: a third of the pulse width; edges always get 4 steps).
         cell_device: the device with per-cell parameter arrays (device-to-device spread), if any.
         """
         max_step = schedule.default_step(3) if max_step is None else max_step
-        return run_schedule(params, cell_device if cell_device is not None else device, state, schedule, max_step)
+        return run_schedule(params, cell_device if cell_device is not None else device, state, schedule, max_step,
+                            energy=energy)
 
     def close(self) -> None:
         self._cache = []

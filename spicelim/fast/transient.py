@@ -124,12 +124,10 @@ class PulseSolver:
         src[self.net.col_end] = col_src
         return src
 
-    def _residual(self, v, src, gate, state, jacobian: bool):
-        """Currents leaving every node (zero on fixed rows) and, if asked, the Jacobian (CSC)."""
+    def _network_current(self, v, gate, state, jacobian: bool):
+        """Currents leaving every node into the array (wires, gmin, devices, selectors); Jacobian stamps if asked."""
         dev = self.device
         f = self.linear @ v
-        if self.r_source > 0:
-            f[self.ends] -= src[self.ends] / self.r_source
         vd = (v[self.dev_a] - v[self.dev_b]).reshape(state.shape)
         i_dev = dev.current(vd, state).ravel()
         f += np.bincount(self.dev_a, i_dev, self.size) - np.bincount(self.dev_b, i_dev, self.size)
@@ -141,12 +139,27 @@ class PulseSolver:
             i_m, g_d, g_s = level1_nmos(v[self.sel_d], gate[self.sel_row], v[self.sel_s], self.beta, self.vto, self.lam)
             f += np.bincount(self.sel_d, i_m, self.size) - np.bincount(self.sel_s, i_m, self.size)
             data += [g_d, g_s, -g_d, -g_s]
+        return f, data
+
+    def _residual(self, v, src, gate, state, jacobian: bool):
+        """Currents leaving every node (zero on fixed rows) and, if asked, the Jacobian (CSC)."""
+        f, data = self._network_current(v, gate, state, jacobian)
+        if self.r_source > 0:
+            f[self.ends] -= src[self.ends] / self.r_source
         f[self.fixed] = 0.0
         if not jacobian:
             return f, None
         values = np.concatenate(data) * self.nl_free
         jac = self.linear_jac + sp.csr_matrix((values, (self.nl_rows, self.nl_cols)), shape=(self.size, self.size))
         return f, jac.tocsc()
+
+    def supplied_power(self, v, row_src, col_src, gate, state) -> float:
+        """Power the line drivers deliver at node voltages v, watts: sum_k V_k I_k over the line ends."""
+        src = self._source_vector(row_src, col_src)[self.ends]
+        if self.r_source > 0:
+            return float(np.sum(src * (src - v[self.ends]) / self.r_source))
+        f, _ = self._network_current(v, gate, state, jacobian=False)
+        return float(np.sum(src * f[self.ends]))
 
     def solve(self, row_src, col_src, gate, state) -> np.ndarray:
         """Node voltages (volts) with the given source voltages, word lines (M,) and device states (M, N).
@@ -191,9 +204,12 @@ def rk4_state(device, v_dev: np.ndarray, s: np.ndarray, dt: float, lo, hi) -> np
     return np.clip(s + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4), lo, hi)
 
 
-def run_schedule(params: CrossbarParams, device, state: np.ndarray, schedule, max_step: float) -> np.ndarray:
+def run_schedule(params: CrossbarParams, device, state: np.ndarray, schedule, max_step: float,
+                 energy: bool = False) -> tuple[np.ndarray, float | None]:
     """The array's device states (M, N) after `schedule`, starting from `state` (model units).
 
+    Returns (states, energy): with energy=True also the energy the line drivers delivered, joules
+    (every step is then solved, including those below the switching threshold); else None.
     `device` may carry (M, N)-shaped parameters (device-to-device spread). A step in which some
     state would move by more than `_MAX_STATE_STEP` of its range (a runaway SET) is cut shorter,
     and the network is solved again at the shorter step's middle.
@@ -206,31 +222,40 @@ def run_schedule(params: CrossbarParams, device, state: np.ndarray, schedule, ma
     s = np.array(state, dtype=float)
     t = schedule.t
     gate_zero = np.zeros(m)
+    delivered = 0.0
 
-    def network_voltage(when: float, s: np.ndarray):
+    def solve_at(when: float, s: np.ndarray):
+        """(device voltages or None below threshold, driver power in watts or None) at time `when`."""
         rows, cols, gates = schedule.interpolate(np.array([when]))
-        if max(rows.max(), cols.max(), 0.0) - min(rows.min(), cols.min(), 0.0) < limit:
-            return None  # no device can see more than the span of the sources: all below threshold
-        v = solver.solve(rows[0], cols[0], gates[0] if gates is not None else gate_zero, s)
-        return solver.device_voltage(v)
+        gate = gates[0] if gates is not None else gate_zero
+        below = max(rows.max(), cols.max(), 0.0) - min(rows.min(), cols.min(), 0.0) < limit
+        if below and not energy:
+            return None, None  # no device can see more than the span of the sources: nothing moves
+        v = solver.solve(rows[0], cols[0], gate, s)
+        power = solver.supplied_power(v, rows[0], cols[0], gate, s) if energy else None
+        return (None if below else solver.device_voltage(v)), power
 
     for k in range(t.size - 1):
         ends = [schedule.row_v[k:k + 2], schedule.col_v[k:k + 2]]
         if schedule.gate_v is not None:
             ends.append(schedule.gate_v[k:k + 2])
+        if not any(np.any(x) for x in ends[:2]):
+            continue  # every line at 0 V: no current, no change
         ramp = any(np.any(x[0] != x[1]) for x in ends)
         steps = max(_RAMP_STEPS if ramp else 1, int(np.ceil((t[k + 1] - t[k]) / max_step - 1e-9)))
         h_max = (t[k + 1] - t[k]) / steps
         now, end = t[k], t[k + 1]
         while now < end - 1e-6 * h_max:
             h = min(h_max, end - now)
-            v_dev = network_voltage(now + h / 2, s)
+            v_dev, power = solve_at(now + h / 2, s)
             if v_dev is not None:
                 fastest = np.max(np.abs(device.state_rate(v_dev, s)) / span)
                 if fastest * h > _MAX_STATE_STEP:
                     h = max(_MAX_STATE_STEP / fastest, h_max * _MIN_STEP_FRACTION)
-                    v_dev = network_voltage(now + h / 2, s)
+                    v_dev, power = solve_at(now + h / 2, s)
                 if v_dev is not None:
                     s = rk4_state(device, v_dev, s, h, lo, hi)
+            if power is not None:
+                delivered += power * h
             now += h
-    return s
+    return s, (delivered if energy else None)

@@ -23,11 +23,13 @@ _PWL_POINTS_PER_LINE = 8
 
 @dataclass(frozen=True)
 class PulseNetlist:
-    """Netlist text and the vector holding each cell's state (row-major, M*N names)."""
+    """Netlist text, the vector holding each cell's state (row-major, M*N names), and the driver
+    current vectors with the line waveforms they belong to (for the energy)."""
 
     text: str
     state_vectors: tuple[str, ...]
     twin: str
+    source_vectors: tuple[tuple[str, str, int], ...] = ()  # (vector, "row" | "col", line)
 
 
 def _source(lines: list[str], name: str, node: str, t: np.ndarray, volts: np.ndarray) -> None:
@@ -44,12 +46,13 @@ def _source(lines: list[str], name: str, node: str, t: np.ndarray, volts: np.nda
 
 def format_pulse_netlist(params: CrossbarParams, device, state: np.ndarray, schedule, *,
                          twin: str = "verilog-a", max_step: float, cell_params=None,
-                         title: str | None = None) -> PulseNetlist:
+                         title: str | None = None, save_sources: bool = False) -> PulseNetlist:
     """Return the transient netlist of `schedule` (programming.PulseSchedule) applied to the array.
 
     device, state: the memristor model and the (M, N) state (model units) every cell starts from.
     max_step: largest time step ngspice may take, seconds.
     cell_params: per-cell parameter values (device-to-device spread), as in array_lines.
+    save_sources: also save the time axis and the current of every line driver that is not idle.
     """
     net = network_of(params)
     m, n = params.shape
@@ -65,8 +68,11 @@ def format_pulse_netlist(params: CrossbarParams, device, state: np.ndarray, sche
         for i in range(m):
             _source(lines, f"Vwl{i}", f"wl{i}", t, schedule.gate_v[:, i])
     r = params.r_source
+    sources = []
     for kind, ends, waves in (("row", net.row_end, schedule.row_v), ("col", net.col_end, schedule.col_v)):
         for k, node in enumerate(ends):
+            if save_sources and np.any(waves[:, k]):
+                sources.append((f"i(vsrc_{kind}{k})", kind, k))
             if r > 0:
                 _source(lines, f"Vsrc_{kind}{k}", f"p_{kind}{k}", t, waves[:, k])
                 lines.append(f"Rsrc_{kind}{k} p_{kind}{k} {names[node]} {fmt(r)}")
@@ -76,8 +82,10 @@ def format_pulse_netlist(params: CrossbarParams, device, state: np.ndarray, sche
         vectors = tuple(f"v({cell_instance_name(i, j, twin)}.x)" for i in range(m) for j in range(n))
     else:
         vectors = tuple(f"@{cell_instance_name(i, j, twin)}[{device.va_state_var}]" for i in range(m) for j in range(n))
-    for k in range(0, len(vectors), _SAVE_PER_LINE):
-        lines.append(".save " + " ".join(vectors[k:k + _SAVE_PER_LINE]))
+    saved = list(vectors) + ["time"] * bool(sources) + [v for v, _, _ in sources]
+    for k in range(0, len(saved), _SAVE_PER_LINE):
+        lines.append(".save " + " ".join(saved[k:k + _SAVE_PER_LINE]))
     lines.append(f".tran {fmt(max_step)} {fmt(schedule.duration)} 0 {fmt(max_step)} uic")
     lines.append(".end")
-    return PulseNetlist(text="\n".join(lines) + "\n", state_vectors=vectors, twin=twin)
+    return PulseNetlist(text="\n".join(lines) + "\n", state_vectors=vectors, twin=twin,
+                        source_vectors=tuple(sources))

@@ -117,8 +117,12 @@ class SpiceBackend:
             return (), "behavioural"
 
     def apply_pulses(self, params: CrossbarParams, device, state: np.ndarray, schedule, *, max_step: float | None = None,
-                     cell_params: dict[str, np.ndarray] | None = None, cell_device=None) -> np.ndarray:
-        """Run the programming transient of `schedule` from `state`; return the final states (M, N).
+                     cell_params: dict[str, np.ndarray] | None = None, cell_device=None,
+                     energy: bool = False) -> tuple[np.ndarray, float | None]:
+        """Run the programming transient of `schedule` from `state`.
+
+        Returns (final states (M, N), energy the line drivers delivered in joules, or None unless
+        `energy`: the integral of V(t) I(t) over every driver's waveform, trapezoidal on ngspice's time points).
 
         max_step: ngspice's largest time step, seconds (default: a tenth of the pulse width).
         cell_device: the device with per-cell parameter arrays (M, N), used to convert the behavioural
@@ -127,17 +131,29 @@ class SpiceBackend:
         max_step = schedule.default_step(10) if max_step is None else max_step
         osdi, twin = self._device_libraries(device)
         netlist = format_pulse_netlist(params, device, state, schedule, twin=twin, max_step=max_step,
-                                       cell_params=cell_params)
+                                       cell_params=cell_params, save_sources=energy)
         if self.keep_netlists:
             self.last_netlist_path = self._save(netlist.text, "pulses")
-        out = self.worker.run(netlist.text, list(netlist.state_vectors), None, osdi=osdi,
+        wanted = list(netlist.state_vectors) + (["time"] + [v for v, _, _ in netlist.source_vectors]
+                                                if netlist.source_vectors else [])
+        out = self.worker.run(netlist.text, wanted, None, osdi=osdi,
                               save_failed=lambda text: self._save(text, "failed-pulses"))
         self.last_seconds = out.seconds
         final = np.array([out.vectors[name][-1] for name in netlist.state_vectors]).reshape(params.shape)
         if twin == "behavioural":
             dev = cell_device if cell_device is not None else device
             final = dev.denormalise(dev.normalise(state) + final)
-        return final
+        delivered = None
+        if energy:
+            delivered = 0.0
+            if netlist.source_vectors:
+                t = out.vectors["time"]
+                rows, cols, _ = schedule.interpolate(t)
+                for name, kind, k in netlist.source_vectors:
+                    volts = rows[:, k] if kind == "row" else cols[:, k]
+                    power = -volts * out.vectors[name]  # ngspice: a source's current flows into its + node
+                    delivered += float(np.sum((power[1:] + power[:-1]) * np.diff(t)) / 2)
+        return final, delivered
 
     def _run(self, params, conductance, bias, rows, cols, nodes, device, state, osdi, twin,
              cell_params, tia) -> OperatingPoints:
