@@ -18,7 +18,7 @@ from .errors import InvalidParameterError
 from .fast import FastBackend, IdealBackend
 from .params import CrossbarParams
 from .periphery.adc import ADC
-from .periphery.sensing import sense_through_tia
+from .periphery.sensing import ideal_array_operate, sense_through_tia
 from .periphery.tia import TIA
 from .programming.pulses import PulseSchedule
 from .results import OperatingPoints, SensedRead
@@ -228,10 +228,11 @@ class Crossbar:
 
     def _check_read_voltages(self, volts: np.ndarray) -> None:
         """A read must not switch the devices: every applied voltage stays below their thresholds."""
-        if self.device is not None and np.max(np.abs(volts)) >= self.device.read_limit:
+        limit = None if self.device is None else self.variation.read_limit(self.device)
+        if limit is not None and np.max(np.abs(volts)) >= limit:
             raise InvalidParameterError(
                 f"read voltages up to {np.max(np.abs(volts)):g} V would switch the {type(self.device).__name__}"
-                f" devices: keep them below {self.device.read_limit:g} V")
+                f" devices: keep them below {limit:g} V")
 
     # ------------------------------------------------------------------ reads
     def read(self, v, backend: str = "spice", transpose: bool = False, quantizer: str = "python") -> np.ndarray:
@@ -244,7 +245,11 @@ class Crossbar:
         quantizer: "python" (ADC applied to the simulated TIA outputs) or "netlist" (the ADC's
             quantizer is a behavioural source in the ngspice netlist; spice backend only).
         """
+        if quantizer not in ("python", "netlist"):
+            raise InvalidParameterError(f"quantizer must be 'python' or 'netlist', got {quantizer!r}")
         if self.adc is None:
+            if quantizer == "netlist":
+                raise InvalidParameterError("quantizer='netlist' needs an ADC: create the array with adc=ADC(...)")
             r = self.sense(v, backend, transpose)
             res = r.sensed_current if self.tia is None else self.tia.sensed_current(r.v_out)
             return res[0] if r.single else res
@@ -289,6 +294,9 @@ class Crossbar:
         if quantizer == "netlist":
             if backend != "spice":
                 raise InvalidParameterError("the netlist quantizer runs in ngspice: use backend='spice'")
+            if self.variation.variability.read_noise > 0:
+                raise InvalidParameterError("device read noise is added in Python, after ngspice: use quantizer='python'"
+                                            " for arrays with read noise")
             r = self.sense(v, backend, transpose, netlist_adc=True)
             return r.codes, r.single
         r = self.sense(v, backend, transpose)
@@ -318,9 +326,9 @@ class Crossbar:
             sensed, v_out = (out.row_current if transpose else out.col_current), out.sense_out
             drivers = out.col_current if transpose else out.row_current
         else:
-            sensed, v_out, drivers = sense_through_tia(
-                lambda b: impl.operate(self.params, g, b, rows=True, cols=True, **cells), bias, transpose,
-                self.tia, v_plus)
+            operate = (ideal_array_operate(g, transpose) if backend == "ideal" else
+                       lambda b: impl.operate(self.params, g, b, rows=True, cols=True, **cells))
+            sensed, v_out, drivers = sense_through_tia(operate, bias, transpose, self.tia, v_plus)
         noisy = self.variation.read_noise(sensed, inputs, g, transpose)
         if noisy is not sensed:  # device read noise enters the TIA as extra current
             v_out = v_out - (noisy - sensed) * self.tia.r_f
@@ -387,7 +395,8 @@ class Crossbar:
         after, delivered = impl.apply_pulses(self.params, self.device, before, schedule, max_step=max_step,
                                              cell_params=self.variation.cell_params or None,
                                              cell_device=self.cell_device if self.variation.cell_params else None,
-                                             energy=bool(measure_energy))
+                                             energy=bool(measure_energy),
+                                             read_limit=self.variation.read_limit(self.device))
         self.last_update = UpdateCost(energy=delivered, duration=schedule.duration, backend=backend) \
             if measure_energy else None
         self._store_state(self.variation.programmed(self.device, before, after))

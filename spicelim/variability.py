@@ -15,8 +15,13 @@
 - levels: a device holds only this many distinguishable states, evenly spaced in its normalised
   state; every state set or programmed snaps to the nearest one.
 
-Draws come from independent streams of numpy's SeedSequence(seed) (spread, faults, noise), so
-the same seed gives the same array and the same noise sequence.
+Draws come from independent streams of numpy's SeedSequence(seed) (spread, faults, programming
+noise, read noise), so the same seed gives the same array and the same noise sequences, and
+reading an array does not change what programming it later gives. Arrays built with the same
+seed get the same draws.
+
+Finite levels snap the state after every programming call: a call whose change is smaller than
+half a level leaves the cell where it was (the device cannot hold anything in between).
 """
 
 from __future__ import annotations
@@ -81,8 +86,10 @@ class DeviceVariation:
 
     def __init__(self, variability: Variability, shape: tuple[int, int], device=None):
         self.variability = variability
-        spread_seq, fault_seq, noise_seq = np.random.SeedSequence(variability.seed).spawn(3)
-        self.noise = np.random.default_rng(noise_seq)
+        spread_seq, fault_seq, c2c_seq, read_seq = np.random.SeedSequence(variability.seed).spawn(4)
+        self.c2c_noise = np.random.default_rng(c2c_seq)
+        self.read_noise_rng = np.random.default_rng(read_seq)
+        self._read_limit: float | None = None
         self.cell_params: dict[str, np.ndarray] = {}
         self.stuck = np.zeros(shape, dtype=np.int8)
         self.stuck.setflags(write=False)
@@ -122,6 +129,18 @@ class DeviceVariation:
             object.__setattr__(clone, k, v.ravel() if flat else v)
         return clone
 
+    def read_limit(self, device) -> float:
+        """The smallest switching threshold over every cell (the nominal one without spread), volts."""
+        if self._read_limit is None:
+            if self.cell_params:
+                shape = self.stuck.shape
+                self._read_limit = min(
+                    replace(device, **{k: float(v[i, j]) for k, v in self.cell_params.items()}).read_limit
+                    for i in range(shape[0]) for j in range(shape[1]))
+            else:
+                self._read_limit = float(device.read_limit)
+        return self._read_limit
+
     def stuck_states(self, device) -> tuple[np.ndarray, np.ndarray]:
         """(M, N) states of the stuck-on and stuck-off bounds of every cell (model units)."""
         dev = self.cell_device(device)
@@ -149,7 +168,7 @@ class DeviceVariation:
         if sigma > 0:
             dev = self.cell_device(device)
             lo, hi = dev.state_bounds
-            s = np.clip(before + (after - before) * (1 + sigma * self.noise.standard_normal(before.shape)), lo, hi)
+            s = np.clip(before + (after - before) * (1 + sigma * self.c2c_noise.standard_normal(before.shape)), lo, hi)
         return self.settle(device, s)
 
     def read_noise(self, currents: np.ndarray, volts: np.ndarray, conductance: np.ndarray,
@@ -160,4 +179,4 @@ class DeviceVariation:
             return currents
         g2 = conductance**2
         var = (volts**2) @ (g2.T if transpose else g2)
-        return currents + sigma * np.sqrt(var) * self.noise.standard_normal(currents.shape)
+        return currents + sigma * np.sqrt(var) * self.read_noise_rng.standard_normal(currents.shape)

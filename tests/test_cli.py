@@ -71,7 +71,9 @@ def test_program_command(tmp_path, capsys):
     assert "write-verify" in capsys.readouterr().out
 
 
-def test_program_command_rejects_bad_input(tmp_path, capsys):
-    assert main(["program", "--size", "4", "--c2c", "-1", "--out", str(tmp_path / "never")]) == 2
-    assert "c2c" in capsys.readouterr().err
+@pytest.mark.parametrize("args,match", [(["--c2c", "-1"], "c2c"), (["--size", "0"], "rows"),
+                                        (["--max-pulses", "0"], "max_pulses"), (["--r-wire", "-1"], "r_row")])
+def test_program_command_rejects_bad_input(tmp_path, capsys, args, match):
+    assert main(["program", "--size", "4", *args, "--out", str(tmp_path / "never")]) == 2
+    assert match in capsys.readouterr().err
     assert not (tmp_path / "never").exists()

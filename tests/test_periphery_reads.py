@@ -6,8 +6,18 @@ import pytest
 
 from spicelim import Crossbar
 from spicelim.errors import InvalidParameterError
-from spicelim.periphery import (ADC, DAC, TIA, DifferentialPairs, read_bit_serial, read_cost, read_dac, read_pwm,
-                                read_signed, split_sign)
+from spicelim.periphery import (
+    ADC,
+    DAC,
+    TIA,
+    DifferentialPairs,
+    read_bit_serial,
+    read_cost,
+    read_dac,
+    read_pwm,
+    read_signed,
+    split_sign,
+)
 
 RNG = np.random.default_rng(11)
 G = RNG.uniform(1e-6, 2e-5, (8, 6))
@@ -130,3 +140,16 @@ def test_bad_encoded_read_input():
             read_cost(xb, np.array([0.1, 0.1]), t_read=0.0)
     with pytest.raises(InvalidParameterError, match="g_min"):
         DifferentialPairs(g_min=2e-5, g_max=1e-6)
+
+
+def test_netlist_quantizer_refuses_arrays_with_read_noise():
+    from spicelim import Variability
+
+    with Crossbar(2, 2, tia=TIA(r_f=1e4), adc=ADC(bits=4), variability=Variability(read_noise=0.1)) as xb:
+        xb.set_conductance(np.full((2, 2), 1e-5))
+        with pytest.raises(InvalidParameterError, match="read noise"):
+            xb.read(np.array([0.1, 0.1]), backend="spice", quantizer="netlist")
+    with Crossbar(2, 2, tia=TIA(r_f=1e4)) as xb:
+        xb.set_conductance(np.full((2, 2), 1e-5))
+        with pytest.raises(InvalidParameterError, match="needs an ADC"):
+            xb.read(np.array([0.1, 0.1]), backend="spice", quantizer="netlist")

@@ -101,6 +101,13 @@ def test_row_slot_scale_lowers_single_columns():
     np.testing.assert_allclose(cell_voltages(slot)[0], [2.0, 1.0, 0.0])
 
 
+def test_scaled_v3_pulses_keep_unselected_cells_within_v3():
+    slot = row_slot((3, 3), "0T1R", 0, [True, True, False], 1.5, "V/3", scale=[1.0, 0.5, 1.0])
+    assert np.max(np.abs(cell_voltages(slot)[1:])) <= 0.5 + 1e-12
+    with pytest.raises(InvalidParameterError, match="V/3"):
+        row_slot((3, 3), "0T1R", 0, [True, False, False], 1.5, "V/3", scale=[0.3, 1.0, 1.0])
+
+
 def test_bad_scheme_input():
     with pytest.raises(InvalidParameterError, match="scheme"):
         cell_slot((2, 2), "0T1R", 0, 0, 1.5, "V/4")
@@ -112,6 +119,11 @@ def test_bad_scheme_input():
         row_update((2, 2), "0T1R", 0, [1, 0], 1.5, 1.5)
     with pytest.raises(InvalidParameterError, match="probabilities"):
         outer_product((2, 2), "0T1R", [2.0, 0], [0.5, 0.5], 1.5, -1.5, 10, np.random.default_rng(0))
+    with pytest.raises(InvalidParameterError, match="Generator"):
+        outer_product((2, 2), "0T1R", [0.5, 0], [0.5, 0.5], 1.5, -1.5, 10, None)
+    with pytest.raises(ShapeError, match="slot"):
+        PulseSchedule.from_slots([Slot(row=np.ones(2), col=np.zeros(2)), Slot(row=np.ones(3), col=np.zeros(2))],
+                                 PulseTiming())
 
 
 def test_outer_product_coincidences_follow_x_times_delta():

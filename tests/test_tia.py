@@ -75,7 +75,32 @@ def test_saturated_outputs_clip_and_the_sense_node_floats(backend, spice_backend
     with Crossbar(1, 2, tia=tia, spice=spice_backend) as xb:
         xb.set_conductance(g)
         assert xb.read(np.array([0.2]), backend=backend)[0] == pytest.approx(1e-5, rel=1e-6)  # -V_out / r_f
-    assert i_sat < 0.2 * 1e-4
+        sensed = xb.sense(np.array([0.2]), backend=backend).sensed_current[0]
+    assert sensed[0] == pytest.approx(i_sat, rel=1e-6)  # the true current, below 0.2 V x 100 uS
+
+
+def test_ideal_backend_saturated_line_keeps_its_feedback_resistance():
+    g = np.array([[1e-4, 1e-6]])
+    with Crossbar(1, 2, tia=TIA(r_f=1e5, v_out_max=1.0)) as xb:
+        xb.set_conductance(g)
+        sensed = xb.sense(np.array([0.2]), backend="ideal").sensed_current[0]
+    assert sensed[0] == pytest.approx(1.2 * 1e-4 / (1 + 1e-4 * 1e5), rel=1e-9)
+    assert sensed[1] == pytest.approx(0.2 * 1e-6, rel=1e-9)
+
+
+@pytest.mark.spice
+def test_mixed_sign_inputs_saturate_both_rails_like_ngspice(spice_backend):
+    """Inputs of both signs drive some outputs to each rail; the fast model's regions must match the circuit."""
+    rng = np.random.default_rng(7)
+    tia = TIA(r_f=2e4, gain=2e3, v_out_max=0.05, offset=1e-3)
+    for _ in range(12):
+        g = rng.uniform(1e-6, 2e-5, (3, 3))
+        v = rng.uniform(-0.2, 0.2, (4, 3))
+        with Crossbar(3, 3, r_row=1.0, r_col=1.0, tia=tia, spice=spice_backend) as xb:
+            xb.set_conductance(g)
+            fast = xb.read_tia_output(v, backend="fast")
+            spice = xb.read_tia_output(v, backend="spice")
+        np.testing.assert_allclose(fast, spice, atol=1e-7)
 
 
 def test_tia_noise_is_seeded_and_has_the_stated_size():

@@ -133,3 +133,32 @@ def test_spice_reads_and_programs_each_cell_with_its_own_parameters(spice_backen
         xb.set_state(spice)
         v = np.array([0.1, 0.2, 0.15])
         np.testing.assert_allclose(xb.read(v, backend="spice"), xb.read(v, backend="fast"), rtol=2e-4)
+
+
+@pytest.mark.parametrize("backend", ["fast", pytest.param("spice", marks=pytest.mark.spice)])
+def test_spread_of_a_threshold_programs_on_both_backends(backend, spice_backend):
+    """Spread thresholds: the fast engine's below-threshold skip uses the smallest threshold of any cell."""
+    var = Variability(d2d={"v_set_th": 0.1, "v_reset_th": 0.1}, seed=2)
+    counts = np.array([[1, 0, -1], [0, 1, 1], [-1, -1, 0]])
+    sched = PulseSchedule.from_slots(array_update((3, 3), "0T1R", counts, 1.2, -1.2, "V/3"), PulseTiming())
+    out = {}
+    for label, variability, be in (("spread", var, backend), ("fast", var, "fast"), ("nominal", None, "fast")):
+        with Crossbar(3, 3, device=DEV, variability=variability, spice=spice_backend) as xb:
+            xb.set_state(np.full((3, 3), 8e-6))
+            out[label] = xb.apply_pulses(sched, backend=be)
+    assert np.max(np.abs(out["spread"] - out["fast"])) < 0.01 * SPAN
+    assert np.max(np.abs(out["fast"] - out["nominal"])) > 0.002 * SPAN  # a 10 % threshold spread shows at 1.2 V
+
+
+def test_reading_does_not_change_what_programming_gives():
+    var = Variability(c2c=0.2, read_noise=0.05, seed=8)
+    counts = np.ones((4, 4), dtype=int)
+    results = []
+    for reads in (0, 3):
+        with Crossbar(4, 4, device=DEV, variability=var) as xb:
+            xb.set_state(np.full((4, 4), 8e-6))
+            for _ in range(reads):
+                xb.read(np.full(4, 0.1), backend="fast")
+            sched = PulseSchedule.from_slots(array_update((4, 4), "0T1R", counts, 1.5, -1.5), PulseTiming())
+            results.append(xb.apply_pulses(sched, backend="fast"))
+    np.testing.assert_array_equal(results[0], results[1])

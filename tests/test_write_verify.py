@@ -65,11 +65,38 @@ def test_open_loop_lands_near_targets_without_noise_and_worse_with_it():
     assert errors["noisy"].mean() > errors["clean"].mean()
 
 
+def test_write_verify_finds_stuck_cells_through_read_noise():
+    var = Variability(read_noise=0.01, stuck_on=0.1, stuck_off=0.1, seed=6)
+    rng = np.random.default_rng(3)
+    with Crossbar(8, 8, cell="1T1R", device=DEV, variability=var) as xb:
+        xb.set_state(np.full((8, 8), 1e-5))
+        target = rng.uniform(4e-6, 16e-6, (8, 8))
+        # read noise of 1 % is ~0.1 uS here: count a response only above 0.6 uS (cumulative, not per pulse)
+        rep = write_verify(xb, target, PULSES, 0.4e-6, max_pulses=60, min_change=0.6e-6, progress=False)
+    stuck = rep.stuck != 0
+    needs = stuck & (np.abs(rep.error) > 0.4e-6)
+    assert needs.sum() >= 4 and np.all(rep.unresponsive[needs]) and not np.any(rep.unresponsive & ~stuck)
+    assert rep.healthy_success_rate >= 0.8  # the final read is noisy too: cells near the band edge flicker out
+
+
+def test_targets_are_what_a_read_measures():
+    """A 1T1R cell reads as the device in series with the selector: g_max itself is out of reach."""
+    with Crossbar(2, 2, cell="1T1R", device=DEV) as xb:
+        xb.set_state(np.full((2, 2), 5e-6))
+        top = 1 / (1 / DEV.g_max + xb.params.selector.on_resistance)
+        with pytest.raises(InvalidParameterError, match="window"):
+            write_verify(xb, np.full((2, 2), DEV.g_max * 0.999), PULSES, TOL, progress=False)
+        rep = program_open_loop(xb, np.full((2, 2), 0.6 * top), PULSES, TOL, max_pulses=40)
+        np.testing.assert_allclose(rep.conductance, measure_conductance(xb, 0.2, "fast"))
+
+
 def test_programming_rejects_bad_targets_and_options():
     with Crossbar(2, 2, cell="1T1R", device=DEV) as xb:
         xb.set_state(np.full((2, 2), 5e-6))
         with pytest.raises(InvalidParameterError, match="window"):
             write_verify(xb, np.full((2, 2), 50e-6), PULSES, TOL, progress=False)
+        with pytest.raises(InvalidParameterError, match="v_read"):
+            write_verify(xb, np.full((2, 2), 5e-6), PULSES, TOL, v_read=0.0, progress=False)
         with pytest.raises(InvalidParameterError, match="tolerance"):
             write_verify(xb, np.full((2, 2), 5e-6), PULSES, 0.0, progress=False)
         with pytest.raises(InvalidParameterError, match="max_pulses"):

@@ -80,16 +80,18 @@ class FastBackend:
 
     def apply_pulses(self, params: CrossbarParams, device, state: np.ndarray, schedule, *,
                      max_step: float | None = None, cell_params=None, cell_device=None,
-                     energy: bool = False) -> tuple[np.ndarray, float | None]:
+                     energy: bool = False, read_limit: float | None = None) -> tuple[np.ndarray, float | None]:
         """Programming transient by quasi-static nonlinear solves (fast.transient).
 
         Returns (final states (M, N), energy the drivers delivered in joules, or None unless `energy`).
         max_step: longest step, seconds (default: a third of the pulse width; edges always get 4 steps).
         cell_device: the device with per-cell parameter arrays (device-to-device spread), if any.
+        read_limit: the smallest switching threshold of any cell, volts (default: the device's own).
         """
         max_step = schedule.default_step(3) if max_step is None else max_step
+        limit = device.read_limit if read_limit is None else read_limit
         return run_schedule(params, cell_device if cell_device is not None else device, state, schedule, max_step,
-                            energy=energy)
+                            energy=energy, read_limit=limit)
 
     def close(self) -> None:
         self._cache = []

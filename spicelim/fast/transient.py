@@ -205,12 +205,13 @@ def rk4_state(device, v_dev: np.ndarray, s: np.ndarray, dt: float, lo, hi) -> np
 
 
 def run_schedule(params: CrossbarParams, device, state: np.ndarray, schedule, max_step: float,
-                 energy: bool = False) -> tuple[np.ndarray, float | None]:
+                 energy: bool = False, read_limit: float | None = None) -> tuple[np.ndarray, float | None]:
     """The array's device states (M, N) after `schedule`, starting from `state` (model units).
 
     Returns (states, energy): with energy=True also the energy the line drivers delivered, joules
     (every step is then solved, including those below the switching threshold); else None.
-    `device` may carry (M, N)-shaped parameters (device-to-device spread). A step in which some
+    `device` may carry (M, N)-shaped parameters (device-to-device spread); read_limit is then the
+    smallest switching threshold over the cells, volts (default: device.read_limit). A step in which some
     state would move by more than `_MAX_STATE_STEP` of its range (a runaway SET) is cut shorter,
     and the network is solved again at the shorter step's middle.
     """
@@ -218,7 +219,7 @@ def run_schedule(params: CrossbarParams, device, state: np.ndarray, schedule, ma
     m = params.rows
     lo, hi = device.state_bounds
     span = np.asarray(hi, dtype=float) - np.asarray(lo, dtype=float)
-    limit = float(np.min(device.read_limit))
+    limit = float(device.read_limit if read_limit is None else read_limit)
     s = np.array(state, dtype=float)
     t = schedule.t
     gate_zero = np.zeros(m)

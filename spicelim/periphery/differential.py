@@ -52,6 +52,9 @@ class DifferentialPairs:
     def weights(self, conductance, w_max: float) -> np.ndarray:
         """(M, 2K) conductances -> (M, K) weights (the inverse of conductances() for the same w_max)."""
         g = finite_array("conductance (S)", conductance)
+        if g.ndim != 2 or g.shape[1] % 2:
+            raise ShapeError(f"conductance must be (M, 2K) with the pairs on columns (2k, 2k + 1), got {g.shape}")
+        w_max = real_number("w_max", w_max, minimum=0.0, strict=True)
         return (g[:, 0::2] - g[:, 1::2]) * w_max / (self.g_max - self.g_min)
 
 

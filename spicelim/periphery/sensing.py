@@ -68,9 +68,36 @@ def sense_through_tia(operate, bias: LineBias, rows: bool, tia, v_plus: np.ndarr
         new = np.where(v_out > tia.v_out_max, 1, np.where(v_out < -tia.v_out_max, -1, 0)).astype(np.int8)
         # a saturated output stays saturated while the op-amp input still drives it past the rail
         drive = tia.open_loop_gain * (v_plus - v_sense)
-        new = np.where(region != 0, np.where(np.abs(drive) >= tia.v_out_max, region, 0), new).astype(np.int8)
+        new = np.where(region != 0, np.where(region * drive >= tia.v_out_max, region, 0), new).astype(np.int8)
         if np.array_equal(new, region):
             return current, np.clip(v_out, -tia.v_out_max, tia.v_out_max), drivers
         region = new
     raise ConvergenceError("the TIA output regions did not settle (linear / saturated) in "
                            f"{_MAX_PASSES} passes")
+
+
+class _Currents:
+    """The two terminal-current arrays an operate() result carries."""
+
+    def __init__(self, row_current: np.ndarray, col_current: np.ndarray):
+        self.row_current, self.col_current = row_current, col_current
+
+
+def ideal_array_operate(conductance: np.ndarray, rows: bool):
+    """operate(bias) for the ideal backend with TIAs: no wires, ideal drivers, sensed ends behind their resistance.
+
+    Every driven line sits at its source voltage; sensed line j (a column, or a row if `rows`) sits at
+    V_j + I_j r_j, so I_j = (sum_i G_ij v_i - V_j sum_i G_ij) / (1 + r_j sum_i G_ij) in closed form.
+    """
+    g = conductance.T if rows else conductance  # (driven, sensed)
+    g_sum = g.sum(axis=0)
+
+    def operate(bias: LineBias):
+        v_in, v_src, r = (bias.col_v, bias.row_v, bias.row_r) if rows else (bias.row_v, bias.col_v, bias.col_r)
+        sensed = (v_in @ g - v_src * g_sum) / (1 + r * g_sum)
+        v_sense = v_src + sensed * r
+        drivers = -(v_in * g.sum(axis=1) - v_sense @ g.T)  # from the array into each driver
+        return _Currents(row_current=sensed, col_current=drivers) if rows else \
+            _Currents(row_current=drivers, col_current=sensed)
+
+    return operate

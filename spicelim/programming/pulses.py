@@ -86,6 +86,8 @@ class PulseSchedule:
         if t[0] != 0 or np.any(np.diff(t) <= 0):
             raise InvalidParameterError("schedule t must start at 0 s and increase strictly")
         arrays = {"t": t}
+        if self.row_v is None or self.col_v is None:
+            raise InvalidParameterError("a schedule needs row_v and col_v waveforms")
         for name in ("row_v", "col_v", "gate_v"):
             value = getattr(self, name)
             if value is None:
@@ -123,6 +125,10 @@ class PulseSchedule:
             raise InvalidParameterError("a pulse schedule needs at least one slot")
         if not isinstance(timing, PulseTiming):
             raise InvalidParameterError("timing must be a PulseTiming")
+        m, n = np.shape(slots[0].row), np.shape(slots[0].col)
+        if any(np.shape(x.row) != m or np.shape(x.col) != n or (x.gate is not None and np.shape(x.gate) != m)
+               for x in slots) or len(m) != 1 or len(n) != 1:
+            raise ShapeError("every slot needs the same (M,) row, (N,) column and (M,) word-line levels")
         gated = slots[0].gate is not None
         if any((s.gate is not None) != gated for s in slots):
             raise InvalidParameterError("either every slot sets the word lines or none does")

@@ -66,6 +66,9 @@ def row_slot(shape: tuple[int, int], cell: str, row: int, active, amplitude: flo
     scale = np.asarray(scale, dtype=float)
     if scale.shape != (n,) or not np.all((scale > 0) & (scale <= 1)):
         raise InvalidParameterError(f"scale must hold ({n},) factors in (0, 1]")
+    if cell == "0T1R" and scheme == "V/3" and np.any(scale[active] < 1 / 3):
+        # an unselected cell on a scaled column sees a (scale - 2/3): beyond V/3 below scale = 1/3
+        raise InvalidParameterError("under the V/3 scheme, scale must be >= 1/3 or unselected cells see more than V/3")
     pulse = a * scale  # per-column pulse magnitude
     rows, cols = np.zeros(m), np.zeros(n)
     if cell == "1T1R":
@@ -171,6 +174,8 @@ def outer_product(shape: tuple[int, int], cell: str, x, delta, set_amplitude: fl
         raise InvalidParameterError("need set_amplitude > 0 V and reset_amplitude < 0 V")
     if isinstance(n_slots, bool) or not isinstance(n_slots, (int, np.integer)) or n_slots < 1:
         raise InvalidParameterError(f"n_slots must be a positive integer, got {n_slots!r}")
+    if not isinstance(rng, np.random.Generator):
+        raise InvalidParameterError("rng must be a numpy Generator (np.random.default_rng(seed))")
     gate = _check_gate(cell, v_gate)
     slots: list[Slot] = []
     for row_sign, col_sign, amp in ((1, 1, set_amplitude), (-1, -1, set_amplitude),

@@ -34,9 +34,12 @@ import numpy as np
 from tqdm import tqdm
 
 from ..errors import InvalidParameterError
+from ..fast.nodal import cell_conductance
 from ..validation import finite_array, positive_int, real_number
 from .pulses import PulseSchedule, PulseTiming
 from .schemes import HALF_SELECT_SCHEMES, array_update, row_slot
+
+G_MAX_DEVICE = 1e3  # siemens: the largest device conductance an array accepts (crossbar.G_MAX)
 
 
 @dataclass(frozen=True)
@@ -102,8 +105,8 @@ class WritePulses:
 class ProgrammingReport:
     """Outcome of programming an array toward conductance targets (all arrays (M, N)).
 
-    target: siemens. conductance: final conductance as the verify read measured it (write-verify) or
-    as the device state gives it (open loop), siemens. error: conductance - target, siemens.
+    target: siemens. conductance: final conductance as a verify read measures it (cell conductance,
+    I / v_read, with the selector and the IR drop), siemens. error: conductance - target, siemens.
     pulses: programming pulses each cell received. converged: |error| <= tolerance.
     unresponsive: cells given up on because pulses did not move them (write-verify only).
     stuck: the array's stuck-cell map (+1 stuck on, -1 stuck off, 0 healthy), for reference.
@@ -130,28 +133,45 @@ class ProgrammingReport:
 
 
 def _check_targets(xb, target, tolerance: float) -> tuple[np.ndarray, float]:
+    """Targets are cell conductances as a verify read measures them (I / v_read: device plus selector)."""
     if xb.device is None:
         raise InvalidParameterError("programming needs memristor cells: create the array with device=...")
     g = finite_array("target conductance (S)", target, xb.shape)
-    lo, hi = np.sort(xb.device.conductance(np.array(xb.device.state_bounds), xb.read_voltage))
+    device_window = np.sort(xb.device.conductance(np.array(xb.device.state_bounds), xb.read_voltage))
+    lo, hi = cell_conductance(xb.params, device_window)
     if np.any(g < lo) or np.any(g > hi):
-        raise InvalidParameterError(f"targets must lie in the device's conductance window [{lo:g}, {hi:g}] S")
+        raise InvalidParameterError(f"targets must lie in the conductance window a read can measure, [{lo:g}, {hi:g}] S"
+                                    " (the device window, in series with the selector for 1T1R)")
     tol = real_number("tolerance (S)", tolerance, minimum=0.0, strict=True)
     return g, tol
 
 
+def _check_read_voltage(v_read: float) -> float:
+    v = real_number("v_read (V)", v_read)
+    if v == 0:
+        raise InvalidParameterError("v_read must be non-zero")
+    return v
+
+
 def measure_conductance(xb, v_read: float, backend: str) -> np.ndarray:
-    """Row-by-row verify read: row i at v_read with every other line at 0 V gives G[i, :] = I / v_read."""
+    """Row-by-row verify read: row i at v_read with every other line at 0 V gives G[i, :] = I / v_read.
+
+    This is the conductance of the whole cell (the device, plus the selector of a 1T1R cell) with
+    the IR drop of the read, as the periphery measures it.
+    """
+    v_read = _check_read_voltage(v_read)
     return xb.read(np.eye(xb.shape[0]) * v_read, backend=backend) / v_read
 
 
 def write_verify(xb, target, pulses: WritePulses, tolerance: float, *, max_pulses: int = 100,
                  v_read: float = 0.2, backend: str = "fast", stuck_after: int = 8, backoff: float = 1.0,
-                 min_scale: float = 0.75, progress: bool = True) -> ProgrammingReport:
+                 min_scale: float = 0.75, min_change: float | None = None, progress: bool = True) -> ProgrammingReport:
     """Closed-loop programming of `xb` (a Crossbar with a memristor device) toward `target` siemens.
 
     tolerance: acceptance band, siemens. max_pulses: pulse budget of each cell.
     stuck_after: pulses without response after which a cell is reported unresponsive.
+    min_change: the change of a cell's reading, siemens, that counts as a response (default half the
+        tolerance; raise it above the read noise when reads are noisy).
     backoff, min_scale: amplitude factor per overshoot and its floor (backoff = 1: identical pulses).
     """
     g_target, tol = _check_targets(xb, target, tolerance)
@@ -159,6 +179,8 @@ def write_verify(xb, target, pulses: WritePulses, tolerance: float, *, max_pulse
         raise InvalidParameterError("pulses must be a WritePulses")
     budget = positive_int("max_pulses", max_pulses, maximum=100000)
     stuck_after = positive_int("stuck_after", stuck_after)
+    v_read = _check_read_voltage(v_read)
+    moved_by = tol / 2 if min_change is None else real_number("min_change (S)", min_change, minimum=0.0, strict=True)
     if not 0 < real_number("backoff", backoff) <= 1 or not 0 < real_number("min_scale", min_scale) <= 1:
         raise InvalidParameterError("backoff and min_scale must lie in (0, 1]")
     shape = xb.shape
@@ -176,7 +198,7 @@ def write_verify(xb, target, pulses: WritePulses, tolerance: float, *, max_pulse
         while True:
             error = measured - g_target
             sign = np.where(error < -tol, 1, np.where(error > tol, -1, 0))
-            moved = np.abs(measured - reference) > tol / 10
+            moved = np.abs(measured - reference) > moved_by
             idle_pulses[moved] = 0
             reference = np.where(moved, measured, reference)
             unresponsive |= (idle_pulses >= stuck_after) & (sign != 0)
@@ -196,7 +218,7 @@ def write_verify(xb, target, pulses: WritePulses, tolerance: float, *, max_pulse
             before = measured
             measured = measure_conductance(xb, v_read, backend)
             if backoff < 1:
-                idle = want & (np.abs(measured - before) <= tol / 10)
+                idle = want & (np.abs(measured - before) <= moved_by)
                 scale[idle] = np.minimum(scale[idle] / backoff, 1.0)
             iterations += 1
             bar.update(1)
@@ -234,30 +256,35 @@ def nominal_pulse_response(xb, pulses: WritePulses, n_pulses: int, polarity: int
 
 
 def program_open_loop(xb, target, pulses: WritePulses, tolerance: float, *, max_pulses: int = 100,
-                      backend: str = "fast") -> ProgrammingReport:
+                      backend: str = "fast", v_read: float = 0.2) -> ProgrammingReport:
     """Open-loop programming: apply, without reading, the pulse count the nominal cell needs to reach `target`.
 
-    target: device conductances at the array's read voltage, siemens. Each cell gets the number of
-    identical SET or RESET pulses (at most max_pulses) that brings the nominal cell closest to its
-    target (see nominal_pulse_response); the real array then receives them in one transient, with
-    its wires, spread and noise. The report's conductance is the device conductance afterwards.
+    target: cell conductances as write_verify's verify read measures them, siemens; for 1T1R cells
+    the selector's on-resistance is taken off to get the device target. Each cell gets the number
+    of identical SET or RESET pulses (at most max_pulses) that brings the nominal device closest to
+    it (see nominal_pulse_response); the real array then receives them in one transient, with its
+    wires, spread and noise. The report's conductance is one final verify read (the same quantity
+    write_verify reports), taken after programming and not used to correct anything.
     """
     g_target, tol = _check_targets(xb, target, tolerance)
     if not isinstance(pulses, WritePulses):
         raise InvalidParameterError("pulses must be a WritePulses")
     budget = positive_int("max_pulses", max_pulses, maximum=10000)
+    v_read = _check_read_voltage(v_read)
     dev = xb.device
     counts = np.zeros(xb.shape, dtype=np.int64)
     g_now = xb.conductance
+    r_on = xb.params.selector.on_resistance if xb.params.has_selector else 0.0
+    g_device_target = 1.0 / np.maximum(1.0 / g_target - r_on, 1.0 / G_MAX_DEVICE)
     for polarity in (1, -1):
         trace = nominal_pulse_response(xb, pulses, budget, polarity)
         g_trace = dev.conductance(trace, xb.read_voltage)
-        best = np.argmin(np.abs(g_trace - g_target[None]), axis=0)
-        wants = (g_target > g_now) if polarity > 0 else (g_target < g_now)
+        best = np.argmin(np.abs(g_trace - g_device_target[None]), axis=0)
+        wants = (g_device_target > g_now) if polarity > 0 else (g_device_target < g_now)
         counts = np.where(wants, polarity * best, counts)
     if np.any(counts):
         xb.apply_pulses(pulses.schedule(xb.shape, xb.params.cell, counts), backend=backend)
-    g_final = xb.cell_device.conductance(xb.state, xb.read_voltage)
+    g_final = measure_conductance(xb, v_read, backend)
     error = g_final - g_target
     return ProgrammingReport(target=g_target, conductance=g_final, error=error, pulses=np.abs(counts),
                              converged=np.abs(error) <= tol, unresponsive=np.zeros(xb.shape, dtype=bool),

@@ -14,8 +14,8 @@ import numpy as np
 from ..bias import LineBias
 from ..errors import EnvironmentProblem, InvalidParameterError
 from ..netlist import format_read_netlist, write_netlist
-from ..netlist.writer import NETLIST_ADC_MAX_BITS
 from ..netlist.transient import format_pulse_netlist
+from ..netlist.writer import NETLIST_ADC_MAX_BITS
 from ..network import network_of
 from ..params import CrossbarParams
 from ..results import OperatingPoints
@@ -118,11 +118,12 @@ class SpiceBackend:
 
     def apply_pulses(self, params: CrossbarParams, device, state: np.ndarray, schedule, *, max_step: float | None = None,
                      cell_params: dict[str, np.ndarray] | None = None, cell_device=None,
-                     energy: bool = False) -> tuple[np.ndarray, float | None]:
+                     energy: bool = False, read_limit: float | None = None) -> tuple[np.ndarray, float | None]:
         """Run the programming transient of `schedule` from `state`.
 
         Returns (final states (M, N), energy the line drivers delivered in joules, or None unless
         `energy`: the integral of V(t) I(t) over every driver's waveform, trapezoidal on ngspice's time points).
+        read_limit is accepted for interface parity (ngspice simulates every instant).
 
         max_step: ngspice's largest time step, seconds (default: a tenth of the pulse width).
         cell_device: the device with per-cell parameter arrays (M, N), used to convert the behavioural

@@ -230,8 +230,6 @@ def run_adc_study(out_dir="runs/adc-study", bits=range(1, 11), r_wires=(0.0, 1.0
 
     check_backend = "fast" if backend == "spice" else "spice"
     checked = [n for n in sizes if backend == "spice" or n <= spice_max_size]
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     spice = SpiceBackend() if backend == "spice" or checked else None
     t_start = time.perf_counter()
     results = []
@@ -261,6 +259,8 @@ def run_adc_study(out_dir="runs/adc-study", bits=range(1, 11), r_wires=(0.0, 1.0
         "seconds": seconds,
         "results": results,
     }
+    out = Path(out_dir)  # written only once every array has been simulated
+    out.mkdir(parents=True, exist_ok=True)
     summary["files"] = _plots(out, summary)
     path = out / "adc_study.json"
     summary["files"].append(str(path))
@@ -282,9 +282,10 @@ def _one_array(n, r_wire, bits, adcs, make_adc, pairs, batch, calibration_batch,
             xb.set_conductance(g)
             t0 = time.perf_counter()
             v_cal_out = xb.read_tia_output(v_cal, backend=which)
-            v_out = xb.sense(v_test, backend=which).v_out
+            read = xb.sense(v_test, backend=which)
+            v_out = read.v_out
             seconds = time.perf_counter() - t0
-            cost = read_cost(xb, v_test, backend=which, t_read=t_read) if which == backend else None
+            cost = read_cost(xb, v_test, backend=which, t_read=t_read, read=read) if which == backend else None
         return v_out, v_cal_out, seconds, cost
 
     v_out, v_cal_out, seconds, cost = outputs(backend)

@@ -32,8 +32,6 @@ def run_programming_study(out_dir, size: int = 32, backend: str = "fast", r_wire
     tol = YAO2020_PROGRAMMING.verify_tolerance
     var = Variability(c2c=c2c, d2d={"alpha_set": d2d, "alpha_reset": d2d},
                       stuck_on=stuck / 2, stuck_off=stuck / 2, seed=seed)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     s0 = rng.uniform(dev.g_min, dev.g_max, (size, size))
     target = rng.uniform(dev.g_min + 0.05 * (dev.g_max - dev.g_min), dev.g_max - 0.15 * (dev.g_max - dev.g_min),
@@ -62,6 +60,8 @@ def run_programming_study(out_dir, size: int = 32, backend: str = "fast", r_wire
             "rms_error_healthy_S": float(np.sqrt(np.mean(rep.error[healthy] ** 2))),
             "seconds": seconds[label],
         }
+    out = Path(out_dir)  # written only once everything has been simulated
+    out.mkdir(parents=True, exist_ok=True)
     summary["files"] = _plots(out, reports, tol)
     (out / "programming.json").write_text(json.dumps(summary, indent=2))
     return summary
