@@ -39,6 +39,13 @@ def positive_int(name: str, value, *, maximum: int | None = None) -> int:
     return int(value)
 
 
+def non_negative_int(name: str, value) -> int:
+    """An integer >= 0 (a seed, a count that may be zero); bools are refused."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise InvalidParameterError(f"{name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
 def finite_array(name: str, value, shape: tuple[int, ...] | None = None) -> np.ndarray:
     """Return a float64 copy of `value`, checking it is numeric, finite and (optionally) of `shape`."""
     try:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 from .errors import InvalidParameterError
-from .validation import real_number
+from .validation import non_negative_int, real_number
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,7 @@ class Variability:
         if self.levels is not None and (isinstance(self.levels, bool) or not isinstance(self.levels, (int, np.integer))
                                         or self.levels < 2):
             raise InvalidParameterError(f"levels must be an integer >= 2 or None, got {self.levels!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
-            raise InvalidParameterError(f"seed must be a non-negative integer, got {self.seed!r}")
+        object.__setattr__(self, "seed", non_negative_int("seed", self.seed))
 
     @property
     def device_effects(self) -> bool:

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InvalidParameterError, ShapeError
-from ..validation import finite_array, real_number
+from ..validation import finite_array, non_negative_int, real_number
 
 #: Smallest code width the DNL draws may produce, in LSB: keeps the transfer strictly monotonic.
 MIN_CODE_WIDTH = 0.05
@@ -111,10 +111,7 @@ class ADC:
         object.__setattr__(self, "noise", real_number("ADC noise (LSB rms)", self.noise, minimum=0.0))
         object.__setattr__(self, "energy_per_conversion",
                            real_number("ADC energy_per_conversion (J)", self.energy_per_conversion, minimum=0.0))
-        seed = self.seed
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-            raise InvalidParameterError(f"ADC seed must be a non-negative integer, got {seed!r}")
-        object.__setattr__(self, "seed", int(seed))
+        object.__setattr__(self, "seed", non_negative_int("ADC seed", self.seed))
         object.__setattr__(self, "_noise_rng",
                            np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(1,))))
         object.__setattr__(self, "_positions", {})

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InvalidParameterError
-from ..validation import real_number
+from ..validation import non_negative_int, real_number
 
 LARGE_GAIN = 1e9  # open-loop gain used for an "ideal" op-amp that still has output swing limits
 
@@ -71,9 +71,8 @@ class TIA:
         object.__setattr__(self, "noise", real_number("TIA noise (V rms)", self.noise, minimum=0.0, maximum=1.0))
         object.__setattr__(self, "energy_per_read", real_number("TIA energy_per_read (J)", self.energy_per_read,
                                                                 minimum=0.0))
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
-            raise InvalidParameterError(f"TIA seed must be a non-negative integer, got {self.seed!r}")
-        object.__setattr__(self, "_rng", np.random.default_rng(np.random.SeedSequence(int(self.seed))))
+        object.__setattr__(self, "seed", non_negative_int("TIA seed", self.seed))
+        object.__setattr__(self, "_rng", np.random.default_rng(np.random.SeedSequence(self.seed)))
 
     # ------------------------------------------------------------------ model
     @property

@@ -75,7 +75,7 @@ from ..errors import InvalidParameterError
 from ..periphery import ADC, TIA, DifferentialPairs, read_cost
 from ..periphery.adc import MAX_BITS
 from ..spice import SpiceBackend
-from ..validation import positive_int, real_number
+from ..validation import non_negative_int, positive_int, real_number
 from .plots import _pyplot
 
 G_MIN, G_MAX = 2e-6, 2e-5  # siemens: the conductance window of each device of a pair (50 kOhm .. 500 kOhm)
@@ -167,10 +167,8 @@ def _check(bits, r_wires, sizes, batch, calibration_batch, backend, spice_max_si
                                                                              maximum=1 << 16)
     if backend not in BACKENDS:
         raise InvalidParameterError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    if isinstance(spice_max_size, bool) or not isinstance(spice_max_size, numbers.Integral) or spice_max_size < 0:
-        raise InvalidParameterError(f"spice_max_size must be a non-negative integer, got {spice_max_size!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise InvalidParameterError(f"seed must be a non-negative integer, got {seed!r}")
+    non_negative_int("spice_max_size", spice_max_size)
+    non_negative_int("seed", seed)
     real_number("calibration margin", margin, minimum=0.0, strict=True)
     real_number("tia_full_scale (V)", tia_full_scale, minimum=0.0, strict=True)
     real_number("r_source (ohm)", r_source, minimum=0.0)
