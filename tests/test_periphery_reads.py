@@ -153,3 +153,19 @@ def test_netlist_quantizer_refuses_arrays_with_read_noise():
         xb.set_conductance(np.full((2, 2), 1e-5))
         with pytest.raises(InvalidParameterError, match="needs an ADC"):
             xb.read(np.array([0.1, 0.1]), backend="spice", quantizer="netlist")
+
+
+@pytest.mark.spice
+def test_public_read_through_tia_and_adc_in_spice(spice_backend):
+    """The documented call: Crossbar(..., tia=TIA(r_f), adc=ADC(bits, full_scale)).read(v, backend="spice")."""
+    import spicelim
+
+    fs = 0.5
+    tia, adc = TIA(r_f=2e4), ADC(bits=6, full_scale=fs)
+    xb = spicelim.Crossbar(rows=8, cols=6, cell="0T1R", r_row=0.0, r_col=0.0, r_source=0.0, tia=tia, adc=adc,
+                           spice=spice_backend)
+    xb.set_conductance(G)
+    i = xb.read(V, backend="spice")
+    assert i.shape == (5, 6)
+    assert np.max(np.abs(i - V @ G)) <= (2 * fs / 64 / 2e4) / 2 * (1 + 1e-6)
+    xb.close()
