@@ -89,6 +89,8 @@ class FastBackend:
         read_limit: the smallest switching threshold of any cell, volts (default: the device's own).
         """
         max_step = schedule.default_step(3) if max_step is None else max_step
+        if read_limit is None and cell_device is not None:
+            raise InvalidParameterError("with per-cell parameters, pass read_limit (the smallest threshold of any cell)")
         limit = device.read_limit if read_limit is None else read_limit
         return run_schedule(params, cell_device if cell_device is not None else device, state, schedule, max_step,
                             energy=energy, read_limit=limit)

@@ -20,7 +20,9 @@ IR drop; read noise) is pulsed again. The loop runs at most `max_pulses` iterati
 cell gets more than `max_pulses` pulses. A cell that receives `stuck_after` pulses in a row
 without its measured conductance moving by a tenth of the tolerance is reported as unresponsive (stuck) and left alone, so the loop always
 ends. (A stuck cell's reading still shifts a little when its neighbours change the IR drop,
-which restarts the count.)
+which restarts the count.) A healthy cell pushed to its bound whose reading still misses the
+target, because IR drop keeps the read below it, looks the same to the loop and is reported
+unresponsive too.
 
 Open-loop programming applies, without reading, the number of pulses the nominal cell (no
 wires, no spread, no noise) needs to go from its present state to the target.
@@ -183,6 +185,9 @@ def write_verify(xb, target, pulses: WritePulses, tolerance: float, *, max_pulse
     moved_by = tol / 2 if min_change is None else real_number("min_change (S)", min_change, minimum=0.0, strict=True)
     if not 0 < real_number("backoff", backoff) <= 1 or not 0 < real_number("min_scale", min_scale) <= 1:
         raise InvalidParameterError("backoff and min_scale must lie in (0, 1]")
+    if backoff < 1 and xb.params.cell == "0T1R" and pulses.scheme == "V/3" and min_scale < 1 / 3:
+        raise InvalidParameterError("under the V/3 scheme min_scale must be >= 1/3 (smaller pulses would put more"
+                                    " than V/3 on unselected cells)")
     shape = xb.shape
     count = np.zeros(shape, dtype=np.int64)
     scale = np.ones(shape)
@@ -264,7 +269,8 @@ def program_open_loop(xb, target, pulses: WritePulses, tolerance: float, *, max_
     of identical SET or RESET pulses (at most max_pulses) that brings the nominal device closest to
     it (see nominal_pulse_response); the real array then receives them in one transient, with its
     wires, spread and noise. The report's conductance is one final verify read (the same quantity
-    write_verify reports), taken after programming and not used to correct anything.
+    write_verify reports), taken after programming and not used to correct anything; the read's
+    IR drop is not corrected for, so wires bias open-loop results low (closing the loop removes it).
     """
     g_target, tol = _check_targets(xb, target, tolerance)
     if not isinstance(pulses, WritePulses):
