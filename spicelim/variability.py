@@ -80,6 +80,14 @@ class Variability:
         return bool(self.d2d) or self.c2c > 0 or self.stuck_on > 0 or self.stuck_off > 0 or self.levels is not None
 
 
+def _limit_or_none(device, name: str, value: float) -> float | None:
+    """read_limit of `device` with one parameter changed, or None if that makes it invalid."""
+    try:
+        return float(replace(device, **{name: value}).read_limit)
+    except InvalidParameterError:
+        return None
+
+
 class DeviceVariation:
     """The non-idealities of one array, drawn for its shape and device: the live counterpart of Variability."""
 
@@ -131,13 +139,17 @@ class DeviceVariation:
     def read_limit(self, device) -> float:
         """The smallest switching threshold over every cell (the nominal one without spread), volts."""
         if self._read_limit is None:
-            if self.cell_params:
+            nominal = float(device.read_limit)
+            # parameters that do not move the threshold (checked at half and twice their value) need no per-cell pass
+            moves = [k for k in self.cell_params
+                     if any(_limit_or_none(device, k, f * getattr(device, k)) != nominal for f in (0.5, 2.0))]
+            if moves:
                 shape = self.stuck.shape
                 self._read_limit = min(
                     replace(device, **{k: float(v[i, j]) for k, v in self.cell_params.items()}).read_limit
                     for i in range(shape[0]) for j in range(shape[1]))
             else:
-                self._read_limit = float(device.read_limit)
+                self._read_limit = nominal
         return self._read_limit
 
     def stuck_states(self, device) -> tuple[np.ndarray, np.ndarray]:
