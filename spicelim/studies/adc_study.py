@@ -63,6 +63,7 @@ Energy parameters (assumptions, not measurements):
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import numbers
 import time
 from pathlib import Path
@@ -301,15 +302,14 @@ def _one_array(n, r_wire, bits, adcs, make_adc, pairs, batch, calibration_batch,
         "signed_over_column_rms": float(np.sqrt(np.mean(ideal**2) / np.mean(ideal_cols**2))),
         "simulation_s": seconds,
     }
-    m_signed = n * n
     energy = []
     for b in bits:
-        adc_j = adcs[b].energy(2 * n)
-        total = cost.drivers + cost.feedback + cost.tia + cost.dac + adc_j
+        # the simulated read had no ADC: add this resolution's conversions, count N x N signed MACs
+        c = replace(cost, adc=adcs[b].energy(2 * n), operations=2 * n * n)
         energy.append({
-            "bits": b, "drivers_J": cost.drivers, "feedback_J": cost.feedback, "tia_J": cost.tia, "adc_J": adc_j,
-            "total_J": total, "energy_per_mac_J": total / m_signed, "gops_per_watt": 2 * m_signed / total / 1e9,
-            "gops_per_watt_device_columns": cost.operations / total / 1e9,
+            "bits": b, "drivers_J": c.drivers, "feedback_J": c.feedback, "tia_J": c.tia, "adc_J": c.adc,
+            "total_J": c.total, "energy_per_mac_J": c.energy_per_mac, "gops_per_watt": c.gops_per_watt,
+            "gops_per_watt_device_columns": cost.operations / c.total / 1e9,
             "latency_s": t_read + (tia.settling_time(b) or 0.0),
         })
     row["energy"] = energy
