@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InvalidParameterError, ShapeError
+from ..params import CELL_KINDS
 from ..validation import real_number
 from .pulses import PulseTiming, Slot
 
@@ -27,8 +28,8 @@ HALF_SELECT_SCHEMES = ("V/2", "V/3")
 
 
 def _check_cell_kind(cell: str) -> None:
-    if cell not in ("0T1R", "1T1R"):
-        raise InvalidParameterError(f"cell must be '0T1R' or '1T1R', got {cell!r}")
+    if cell not in CELL_KINDS:
+        raise InvalidParameterError(f"cell must be one of {CELL_KINDS}, got {cell!r}")
 
 
 def _check_gate(cell: str, v_gate) -> float | None:
@@ -119,11 +120,13 @@ def _pulse_counts(counts, shape: tuple[int, ...]) -> np.ndarray:
 
 def row_update(shape: tuple[int, int], cell: str, row: int, counts, set_amplitude: float, reset_amplitude: float,
                scheme: str = "V/2", v_gate_set: float | None = None, v_gate_reset: float | None = None,
-               set_timing: PulseTiming | None = None, reset_timing: PulseTiming | None = None) -> list[Slot]:
+               set_timing: PulseTiming | None = None, reset_timing: PulseTiming | None = None,
+               scale=None) -> list[Slot]:
     """Row-parallel update of one row: cell (row, j) gets counts[j] SET pulses (> 0) or -counts[j] RESET pulses.
 
     All cells of the row that need a k-th SET pulse get it in the same slot; the RESET slots follow.
     set_timing, reset_timing: own timing of SET and RESET slots (None: the schedule's default).
+    scale: optional (N,) amplitude factors of the row's cells (see row_slot).
     """
     n = shape[1]
     c = _pulse_counts(counts, (n,))
@@ -131,23 +134,27 @@ def row_update(shape: tuple[int, int], cell: str, row: int, counts, set_amplitud
         raise InvalidParameterError(f"set_amplitude must be > 0 V, got {set_amplitude:g}")
     if real_number("reset_amplitude (V)", reset_amplitude) >= 0:
         raise InvalidParameterError(f"reset_amplitude must be < 0 V, got {reset_amplitude:g}")
-    slots = [row_slot(shape, cell, row, c > k, set_amplitude, scheme, v_gate_set, timing=set_timing)
+    slots = [row_slot(shape, cell, row, c > k, set_amplitude, scheme, v_gate_set, scale=scale, timing=set_timing)
              for k in range(max(c.max(), 0))]
-    slots += [row_slot(shape, cell, row, -c > k, reset_amplitude, scheme, v_gate_reset, timing=reset_timing)
-              for k in range(max(-c.min(), 0))]
+    slots += [row_slot(shape, cell, row, -c > k, reset_amplitude, scheme, v_gate_reset, scale=scale,
+                       timing=reset_timing) for k in range(max(-c.min(), 0))]
     return slots
 
 
 def array_update(shape: tuple[int, int], cell: str, counts, set_amplitude: float, reset_amplitude: float,
                  scheme: str = "V/2", v_gate_set: float | None = None, v_gate_reset: float | None = None,
-                 set_timing: PulseTiming | None = None, reset_timing: PulseTiming | None = None) -> list[Slot]:
-    """Row-by-row update of the whole array: counts (M, N) signed pulse numbers; rows with none are skipped."""
+                 set_timing: PulseTiming | None = None, reset_timing: PulseTiming | None = None,
+                 scale=None) -> list[Slot]:
+    """Row-by-row update of the whole array: counts (M, N) signed pulse numbers; rows with none are skipped.
+
+    scale: optional (M, N) amplitude factors in (0, 1] (see row_slot).
+    """
     c = _pulse_counts(counts, tuple(shape))
     slots: list[Slot] = []
     for i in range(shape[0]):
         if np.any(c[i]):
             slots += row_update(shape, cell, i, c[i], set_amplitude, reset_amplitude, scheme, v_gate_set,
-                                v_gate_reset, set_timing, reset_timing)
+                                v_gate_reset, set_timing, reset_timing, scale=None if scale is None else scale[i])
     return slots
 
 

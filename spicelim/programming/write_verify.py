@@ -83,24 +83,12 @@ class WritePulses:
     def schedule(self, shape, cell: str, counts, scale: np.ndarray | None = None) -> PulseSchedule:
         """Row-by-row schedule giving cell (i, j) counts[i, j] SET (> 0) or -counts[i, j] RESET (< 0) pulses.
 
-        scale: optional (M, N) amplitude factors in (0, 1] (one pulse per cell at most when given).
+        scale: optional (M, N) amplitude factors in (0, 1].
         """
-        if scale is None:
-            slots = array_update(shape, cell, counts, self.set_amplitude, self.reset_amplitude, self.scheme,
-                                 self.v_gate_set, self.v_gate_reset, set_timing=self.set_timing,
-                                 reset_timing=self.reset_timing)
-        else:
-            c = np.asarray(counts)
-            if np.any(np.abs(c) > 1):
-                raise InvalidParameterError("scaled pulses are given one at a time: counts must lie in {-1, 0, 1}")
-            slots = []
-            for i in range(shape[0]):
-                for polarity, amp, gate, timing in ((1, self.set_amplitude, self.v_gate_set, self.set_timing),
-                                                    (-1, self.reset_amplitude, self.v_gate_reset, self.reset_timing)):
-                    if np.any(c[i] == polarity):
-                        slots.append(row_slot(shape, cell, i, c[i] == polarity, amp, self.scheme, gate,
-                                              scale=scale[i], timing=timing))
-        return PulseSchedule.from_slots(slots, self.set_timing)
+        return PulseSchedule.from_slots(
+            array_update(shape, cell, counts, self.set_amplitude, self.reset_amplitude, self.scheme, self.v_gate_set,
+                         self.v_gate_reset, set_timing=self.set_timing, reset_timing=self.reset_timing, scale=scale),
+            self.set_timing)
 
 
 @dataclass(frozen=True, eq=False)
