@@ -36,6 +36,7 @@ from tqdm import tqdm
 
 import spicelim
 from spicelim.bias import forward
+from spicelim.comparison import agreement
 from spicelim.netlist import format_read_netlist, write_netlist
 from spicelim.spice import SpiceBackend
 
@@ -88,10 +89,10 @@ def bench_one(n: int, cell: str, batch: int, repeats: int, rng) -> dict:
     g = rng.uniform(1e-6, 2e-5, (n, n))
     v = rng.uniform(-0.2, 0.2, (batch, n))
     backend = SpiceBackend(timeout_s=3600)
-    with spicelim.Crossbar(2, 2, spice=backend) as warm:  # start the worker outside the timing
+    with spicelim.Crossbar(2, 2, backends={"spice": backend}) as warm:  # start the worker outside the timing
         warm.set_conductance(np.full((2, 2), 1e-5))
         warm.read(np.ones(2), backend="spice")
-    xb = spicelim.Crossbar(n, n, cell, r_row=2.5, r_col=2.5, r_source=0.0, spice=backend)
+    xb = spicelim.Crossbar(n, n, cell, r_row=2.5, r_col=2.5, r_source=0.0, backends={"spice": backend})
     xb.set_conductance(g)
     text = format_read_netlist(xb.params, xb.conductance, forward(v, n, 0.0)).text
     t_spice = t_raw = np.inf
@@ -122,7 +123,7 @@ def bench_one(n: int, cell: str, batch: int, repeats: int, rng) -> dict:
     traced.read(v, backend="fast")
     fast_peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
-    err = float(np.max(np.abs(i_fast - i_spice)) / np.max(np.abs(i_spice)))
+    err = agreement(i_fast, i_spice).max_rel
     return dict(n=n, cell=cell, batch=batch, spice_s=t_spice / batch, raw_s=t_raw / batch, ratio=t_spice / t_raw,
                 fast_s=t_fast / batch, fast_solve_s=t_solve / batch, speedup=t_spice / t_fast, max_rel_err=err,
                 worker_peak_mb=worker_peak, raw_peak_mb=raw_peak, fast_numpy_peak_mb=fast_peak)
@@ -130,7 +131,7 @@ def bench_one(n: int, cell: str, batch: int, repeats: int, rng) -> dict:
 
 def bench_memory(reads: int, rng) -> dict:
     backend = SpiceBackend()
-    xb = spicelim.Crossbar(16, 16, r_row=2.5, r_col=2.5, spice=backend)
+    xb = spicelim.Crossbar(16, 16, r_row=2.5, r_col=2.5, backends={"spice": backend})
     xb.set_conductance(rng.uniform(1e-6, 2e-5, (16, 16)))
     v = rng.uniform(-0.2, 0.2, (4, 16))
     for _ in range(50):

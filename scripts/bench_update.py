@@ -58,6 +58,7 @@ from pathlib import Path
 import numpy as np
 
 import spicelim
+from spicelim.comparison import agreement
 from spicelim.devices.presets import YAO2020_PROGRAMMING, yao2020_taox_hfox
 from spicelim.fast.transient import PulseSolver
 from spicelim.programming import WritePulses
@@ -140,9 +141,8 @@ def make_problem(m: int, n: int, cell: str, seed: int, row: int):
     return device, pulses, s0, steps
 
 
-def agreement(test: np.ndarray, ref: np.ndarray, s0: np.ndarray, pulsed: np.ndarray, span: float) -> dict:
+def state_agreement(test: np.ndarray, ref: np.ndarray, s0: np.ndarray, pulsed: np.ndarray, span: float) -> dict:
     """Differences test - ref of final states, as fractions of the state range and of the mean |change| of ref."""
-    d = np.abs(test - ref)
     change = np.abs(ref - s0)
     mean_change = float(change[pulsed].mean()) if pulsed.any() else float("nan")
     out = {"mean_abs_change_of_pulsed_frac_range": mean_change / span}
@@ -150,9 +150,9 @@ def agreement(test: np.ndarray, ref: np.ndarray, s0: np.ndarray, pulsed: np.ndar
         if not mask.any():
             out[name] = None
             continue
-        dmax, drms = float(d[mask].max()), float(np.sqrt(np.mean(d[mask] ** 2)))
-        out[name] = {"cells": int(mask.sum()), "max_frac_range": dmax / span, "rms_frac_range": drms / span,
-                     "max_rel_mean_change": dmax / mean_change, "rms_rel_mean_change": drms / mean_change}
+        a = agreement(test, ref, scale=span, mask=mask)
+        out[name] = {"cells": a.count, "max_frac_range": a.max_rel, "rms_frac_range": a.rms_rel,
+                     "max_rel_mean_change": a.max_abs / mean_change, "rms_rel_mean_change": a.rms_abs / mean_change}
     return out
 
 
@@ -162,7 +162,7 @@ def run_backend(xb, s0, schedule, backend: str, max_step, recorder=None) -> dict
     spice = xb.backend("spice") if backend == "spice" else None
     with counting_fast_solves() as solves:
         t0 = time.perf_counter()
-        final = np.array(xb.apply_pulses(schedule, backend=backend, max_step=max_step))
+        final = np.array(xb.apply_pulses(schedule, backend=backend, max_step=max_step).state)
         wall = time.perf_counter() - t0
     out = {"wall_s": wall, "final": final}
     if spice is not None:
@@ -195,7 +195,7 @@ def bench_step(xb, recorder, s0, counts, pulses, kind: str, repeats: int, max_st
         "spice_s": sp["wall_s"], "worker_s": sp["worker_s"], "fast_s": fa["wall_s"], "spice_over_fast": sp["wall_s"] / fa["wall_s"],
         "spice_max_step_s": sp["max_step_s"], "spice_time_points": sp["time_points"], "spice_min_dt_s": sp["min_dt_s"],
         "fast_max_step_s": fa["max_step_s"], "fast_solves": fa["fast_solves"],
-        "agreement": agreement(fa["final"], sp["final"], s0, pulsed, span),
+        "agreement": state_agreement(fa["final"], sp["final"], s0, pulsed, span),
         "not_pulsed_max_change_frac_range": idle_move,
     }
 
@@ -209,7 +209,7 @@ def check_time_step(m: int, n: int, args, kinds: list[str]) -> list[dict]:
     rows = []
     try:
         with spicelim.Crossbar(m, n, args.cell, r_row=args.r_row, r_col=args.r_col, r_source=args.r_source,
-                               device=device, spice=backend) as xb:
+                               device=device, backends={"spice": backend}) as xb:
             warm_up(xb, device, pulses)
             for kind in kinds:
                 counts = steps[kind]
@@ -223,8 +223,8 @@ def check_time_step(m: int, n: int, args, kinds: list[str]) -> list[dict]:
                 for (a, b) in ((("fast", "default"), ("spice", "default")), (("fast", "default"), ("spice", "fine")),
                                (("spice", "default"), ("spice", "fine")), (("fast", "fine"), ("spice", "fine")),
                                (("fast", "fine"), ("fast", "default"))):
-                    pairs[f"{a[0]} {a[1]} - {b[0]} {b[1]}"] = agreement(runs[a]["final"], runs[b]["final"], s0,
-                                                                        pulsed, span)
+                    pairs[f"{a[0]} {a[1]} - {b[0]} {b[1]}"] = state_agreement(runs[a]["final"], runs[b]["final"], s0,
+                                                                              pulsed, span)
                 rows.append({
                     "step": kind, "rows": m, "cols": n, "pulsed_cells": int(pulsed.sum()),
                     "breakpoints": int(schedule.t.size), "fine_max_step_s": fine,
@@ -238,7 +238,7 @@ def check_time_step(m: int, n: int, args, kinds: list[str]) -> list[dict]:
 
 def warm_up(xb, device, pulses) -> None:
     """Start the ngspice worker and load the OSDI library outside the timing (one 1 x 2 transient)."""
-    with spicelim.Crossbar(1, 2, xb.params.cell, device=device, spice=xb.backend("spice")) as tiny:
+    with spicelim.Crossbar(1, 2, xb.params.cell, device=device, backends=xb.backends) as tiny:
         tiny.set_state(np.full((1, 2), device.g_min))
         for backend in ("spice", "fast"):
             tiny.apply_pulses(pulses.schedule((1, 2), xb.params.cell, np.array([[1, -1]])), backend=backend)
@@ -347,7 +347,7 @@ def main() -> None:
     backend, recorder = spice_backend(args.timeout)
     try:
         with spicelim.Crossbar(m, n, args.cell, r_row=args.r_row, r_col=args.r_col, r_source=args.r_source,
-                               device=device, spice=backend) as xb:
+                               device=device, backends={"spice": backend}) as xb:
             warm_up(xb, device, pulses)
             gated = xb.params.has_selector
             gate_set = f" gate {pulses.v_gate_set:g} V" if gated else ""

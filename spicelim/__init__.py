@@ -7,10 +7,14 @@
 """
 
 from . import devices, errors, programming
-from .crossbar import BACKENDS, CellRead, Crossbar
+from .backend import ArrayBackend, ArraySnapshot
+from .checkpoint import load_state, save_state
+from .comparison import Agreement, BackendComparison, agreement, compare_backends
+from .crossbar import CellRead, Crossbar
 from .errors import (
                      ConvergenceError,
                      InvalidParameterError,
+                     MissingCapability,
                      NetlistInjectionError,
                      ShapeError,
                      SimulationError,
@@ -19,11 +23,15 @@ from .errors import (
                      WorkerCrash,
 )
 from .params import CrossbarParams
-from .results import OperatingPoints
+from .registry import Backends, backend_names, create_backend, register_backend, unregister_backend
+from .results import OperatingPoints, PulseResult
 from .variability import Variability
 
 __version__ = "0.1.0"
 
-__all__ = ["BACKENDS", "CellRead", "ConvergenceError", "Crossbar", "CrossbarParams", "InvalidParameterError",
-           "NetlistInjectionError", "OperatingPoints", "ShapeError", "SimulationError", "SimulationTimeout",
-           "SpicelimError", "Variability", "WorkerCrash", "devices", "errors", "programming"]
+__all__ = ["Agreement", "ArrayBackend", "ArraySnapshot", "BackendComparison", "Backends", "CellRead",
+           "ConvergenceError", "Crossbar", "CrossbarParams", "InvalidParameterError", "MissingCapability",
+           "NetlistInjectionError", "OperatingPoints", "PulseResult", "ShapeError", "SimulationError",
+           "SimulationTimeout", "SpicelimError", "Variability", "WorkerCrash", "agreement", "backend_names",
+           "compare_backends", "create_backend", "devices", "errors", "load_state", "programming",
+           "register_backend", "save_state", "unregister_backend"]

@@ -10,16 +10,26 @@ Reads are special cases:
     forward    rows driven through r_source, columns held at 0 V (ideal virtual ground);
     transposed columns driven through r_source, rows held at 0 V;
     select     one cell addressed with the other lines floating, at V/2 or at V/3.
+
+A read through the periphery adds `SenseTerminals`: which line ends are sensed (the columns of a
+forward read, the rows of a transposed one) and through what: an ideal virtual ground or a TIA
+whose + input sits at given voltages, a current injected at each sense node (the device read
+noise) and, for backends that can simulate it, an ADC quantizer on every TIA output. Every
+backend receives the same description and solves it its own way.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import InvalidParameterError, ShapeError
 from .validation import real_number
+
+if TYPE_CHECKING:
+    from .periphery.tia import TIA
 
 SELECT_SCHEMES = ("float", "V/2", "V/3")
 
@@ -86,6 +96,86 @@ class LineBias:
 
     def col_is_constant(self) -> np.ndarray:
         return np.all(self.col_v == self.col_v[:1], axis=0)
+
+
+@dataclass(frozen=True, eq=False)
+class NetlistQuantizer:
+    """An ADC simulated inside a netlist on every TIA output (see periphery.adc.ADC.thresholds).
+
+    thresholds: (L, 2^bits - 1) volts at which each line's code steps up, strictly increasing.
+    noise: (B, L) input-referred conversion noise of every read and line, volts, or None.
+    """
+
+    thresholds: np.ndarray
+    noise: np.ndarray | None = None
+
+    @property
+    def bits(self) -> int:
+        return int(self.thresholds.shape[1] + 1).bit_length() - 1
+
+
+@dataclass(frozen=True, eq=False)
+class SenseTerminals:
+    """How the sensed line ends of a read are terminated (the same description for every backend).
+
+    Attributes:
+        rows: True when the row ends D[i] are sensed (transposed read), False for the column ends S[j].
+        tia: the periphery.TIA on every sensed line, or None for an ideal virtual ground at 0 V.
+        v_plus: (B, L) volts at each TIA's non-inverting input (offset plus noise); None without a TIA.
+        injected: (B, L) amperes injected into each sense node from outside the array (the device
+            read noise: it flows through the TIA like array current), or None.
+        quantizer: an ADC simulated inside the netlist (NetlistQuantizer), or None; only for
+            backends with the NETLIST_QUANTIZER capability.
+
+    The LineBias of the same read holds the sensed ends as 0 V terminals without resistance; the
+    backend replaces them by this description.
+    """
+
+    rows: bool
+    tia: TIA | None = None
+    v_plus: np.ndarray | None = None
+    injected: np.ndarray | None = None
+    quantizer: NetlistQuantizer | None = None
+
+    def __post_init__(self):
+        if (self.tia is None) != (self.v_plus is None):
+            raise InvalidParameterError("SenseTerminals needs v_plus exactly when it has a TIA")
+        if self.quantizer is not None and self.tia is None:
+            raise InvalidParameterError("a netlist quantizer digitises TIA outputs: SenseTerminals needs a tia")
+        for name in ("v_plus", "injected"):
+            value = getattr(self, name)
+            if value is not None:
+                arr = np.array(value, dtype=float)
+                if arr.ndim != 2 or not np.all(np.isfinite(arr)):
+                    raise InvalidParameterError(f"SenseTerminals {name} must be a finite (B, L) array")
+                arr.setflags(write=False)
+                object.__setattr__(self, name, arr)
+
+    @property
+    def side(self) -> str:
+        """"rows" or "cols": which line ends are sensed."""
+        return "rows" if self.rows else "cols"
+
+    def check(self, bias: LineBias) -> None:
+        """Raise ShapeError unless the arrays fit `bias` (B points, L sensed lines)."""
+        want = (bias.batch, bias.shape[0] if self.rows else bias.shape[1])
+        for name in ("v_plus", "injected"):
+            value = getattr(self, name)
+            if value is not None and value.shape != want:
+                raise ShapeError(f"SenseTerminals {name} must have shape {want}, got {value.shape}")
+        if self.quantizer is not None and self.quantizer.thresholds.shape[0] != want[1]:
+            raise ShapeError(f"the netlist quantizer needs thresholds for {want[1]} lines")
+
+    def take(self, start: int, stop: int) -> SenseTerminals:
+        """The terminals of bias points start..stop-1."""
+        def part(a):
+            return None if a is None else a[start:stop]
+
+        q = self.quantizer
+        if q is not None and q.noise is not None:
+            q = NetlistQuantizer(thresholds=q.thresholds, noise=q.noise[start:stop])
+        return SenseTerminals(rows=self.rows, tia=self.tia, v_plus=part(self.v_plus), injected=part(self.injected),
+                              quantizer=q)
 
 
 def forward(v: np.ndarray, n_cols: int, r_source: float) -> LineBias:

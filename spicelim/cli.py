@@ -26,7 +26,8 @@ def _read_study(args) -> int:
     from .studies.read_study import run_read_study
 
     run_read_study(out_dir=args.out, map_size=args.map_size, sizes=tuple(args.sizes), r_wire=args.r_wire,
-                   batch=args.batch, seed=args.seed, spice_max_size=args.spice_max_size)
+                   batch=args.batch, seed=args.seed, reference_max_size=args.reference_max_size, model=args.model,
+                   reference=args.reference)
     return 0
 
 
@@ -48,6 +49,7 @@ CURVE_DEFAULTS = {
 
 
 def _device_curves(args) -> int:
+    from .comparison import agreement
     from .devices import VTEAM, SoftBoundsRRAM, StanfordPKU, Yakopcic
     from .studies.device_curves import device_curves
 
@@ -59,8 +61,8 @@ def _device_curves(args) -> int:
     g = {k: np.asarray(v) for k, v in res["ltp_ltd"].items()}
     ref = g["numpy"]
     for label, values in g.items():
-        dev_pct = 100 * np.max(np.abs(values - ref)) / np.ptp(ref)
-        print(f"{label:>12}: conductance after each pulse, max deviation from numpy {dev_pct:.3f} % of the swing")
+        dev = agreement(values, ref, scale=np.ptp(ref)).max_rel
+        print(f"{label:>12}: conductance after each pulse, max deviation from numpy {100 * dev:.3f} % of the swing")
     print("wrote " + ", ".join(res["files"]))
     return 0
 
@@ -109,7 +111,8 @@ def _adc_study(args) -> int:
     from .studies.adc_study import format_table, run_adc_study
 
     res = run_adc_study(out_dir=args.out, bits=args.bits, r_wires=args.r_wires, sizes=args.sizes, batch=args.batch,
-                        backend=args.backend, spice_max_size=args.spice_max_size, seed=args.seed, margin=args.margin)
+                        backend=args.backend, check_backend=None if args.check_backend == "none" else args.check_backend,
+                        check_max_size=args.check_max_size, seed=args.seed, margin=args.margin)
     print(format_table(res))
     print("wrote " + ", ".join(res["files"]))
     return 0
@@ -126,8 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sizes", type=int, nargs="+", default=[16, 32, 64, 128], help="array sizes for the error sweep")
     p.add_argument("--r-wire", type=float, default=2.5, help="wire resistance per segment, ohms (default 2.5)")
     p.add_argument("--batch", type=int, default=16, help="random input vectors per size (default 16)")
-    p.add_argument("--spice-max-size", type=int, default=128,
-                   help="largest size also solved by ngspice to check the fast model (default 128)")
+    p.add_argument("--model", default="fast", help="the backend under study (default fast; any registered name)")
+    p.add_argument("--reference", default="spice", help="the backend it is checked against (default spice)")
+    p.add_argument("--reference-max-size", type=int, default=128,
+                   help="largest size also solved by the reference backend (default 128)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_read_study)
     p = sub.add_parser("device-curves", help="pinched hysteresis and conductance-vs-pulse curves of a device model")
@@ -143,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("program", help="write-verify vs open-loop programming of a 1T1R array (TaOx/HfOx preset)")
     p.add_argument("--out", default="runs/program")
     p.add_argument("--size", type=int, default=32, help="array size N (N x N, default 32)")
-    p.add_argument("--backend", choices=["fast", "spice"], default="fast")
+    p.add_argument("--backend", default="fast", help="fast, spice or any registered backend with transients")
     p.add_argument("--r-wire", type=float, default=1.0, help="wire resistance per segment, ohms (default 1)")
     p.add_argument("--c2c", type=float, default=0.1, help="cycle-to-cycle noise, relative (default 0.1)")
     p.add_argument("--d2d", type=float, default=0.1, help="device-to-device spread of alpha_set/alpha_reset (default 0.1)")
@@ -154,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("disturb-study", help="half-select disturb of a passive array under the V/2 and V/3 schemes")
     p.add_argument("--model", choices=DISTURB_MODELS, default="soft-bounds")
     p.add_argument("--out", default="runs/disturb-study", help="output folder (default: runs/disturb-study)")
-    p.add_argument("--backend", choices=["fast", "spice"], default="fast")
+    p.add_argument("--backend", default="fast", help="fast, spice or any registered backend with transients")
     p.add_argument("--size", type=int, default=16, help="array size N (N x N, default 16)")
     p.add_argument("--amplitudes", type=float, nargs="+",
                    help="pulse magnitudes, volts (default: soft-bounds 1.2..2.2, vteam 0.45..0.85, yakopcic 0.2..0.44)")
@@ -172,10 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bits", type=int, nargs="+", default=list(range(1, 11)), help="ADC resolutions (default 1 .. 10)")
     p.add_argument("--r-wires", type=float, nargs="+", default=[0.0, 1.0, 2.5, 5.0],
                    help="wire resistance per segment, ohms (default 0 1 2.5 5)")
-    p.add_argument("--backend", choices=["fast", "spice"], default="fast")
+    p.add_argument("--backend", default="fast", help="backend of the study (default fast; any registered name)")
+    p.add_argument("--check-backend", default="spice",
+                   help="backend that re-solves the small sizes to check the study's (default spice; none: no check)")
     p.add_argument("--batch", type=int, default=64, help="test input vectors, and as many for calibration (default 64)")
-    p.add_argument("--spice-max-size", type=int, default=32,
-                   help="largest N also solved by ngspice to check the fast model (default 32; 0: none)")
+    p.add_argument("--check-max-size", type=int, default=32,
+                   help="largest N also solved by the check backend (default 32; 0: none)")
     p.add_argument("--margin", type=float, default=1.25,
                    help="ADC full scale / largest calibration output, per column (default 1.25)")
     p.add_argument("--seed", type=int, default=0)

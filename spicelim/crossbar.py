@@ -1,71 +1,45 @@
-"""The crossbar array: parameters, device state, and reads through any backend.
+"""The crossbar array: geometry, devices, their state, and the operations on it through any backend.
 
-Python owns the device state. A read hands the present conductances to a backend as fixed
-values; the three backends ("spice", "fast", "ideal") share one interface, so everything built on
-a Crossbar runs unchanged on any of them.
+Python owns the device state. A read hands a snapshot of the present state (backend.ArraySnapshot)
+to a backend; every backend implements one contract (spicelim.backend), so everything built on a
+Crossbar runs unchanged on the built-in "spice", "fast" and "ideal" backends and on a user's own
+(spicelim.register_backend). What a read senses and how (TIA, ADC, their noise and calibration)
+is the array's readout (periphery.readout.Readout); which simulators it uses and when they stop is
+its Backends set (registry.Backends).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 
 import numpy as np
 
 from . import bias as biases
+from .backend import FLOATING_LINES, NETLIST_QUANTIZER, NODE_VOLTAGES, TRANSIENT, ArraySnapshot, require
 from .devices.base import MemristorModel
 from .devices.nmos import NmosSelector
-from .errors import InvalidParameterError
-from .fast import FastBackend, IdealBackend
+from .errors import InvalidParameterError, ShapeError
+from .fast import FastBackend, IdealBackend  # noqa: F401  (registers the built-in backends)
 from .params import CrossbarParams
 from .periphery.adc import ADC
-from .periphery.sensing import ideal_array_operate, sense_through_tia
+from .periphery.readout import Readout
 from .periphery.tia import TIA
 from .programming.pulses import PulseSchedule
-from .results import OperatingPoints, SensedRead
-from .spice import SpiceBackend
+from .registry import Backends
+from .results import CellRead, OperatingPoints, PulseResult, SensedRead
+from .spice import SpiceBackend  # noqa: F401  (registers the built-in backends)
 from .validation import batch_of_vectors, finite_array, real_number
 from .variability import DeviceVariation, Variability
 
-BACKENDS = ("spice", "fast", "ideal")
 G_MIN, G_MAX = 1e-15, 1e3  # siemens: the range a device conductance may take
+STATE_FORMAT = "spicelim.Crossbar/1"
+QUANTIZERS = ("python", "netlist")
 
-
-@dataclass(frozen=True)
-class UpdateCost:
-    """Energy the line drivers delivered during one programming transient (joules) and its duration (seconds)."""
-
-    energy: float
-    duration: float
-    backend: str
-
-
-@dataclass(frozen=True)
-class CellRead:
-    """Reading one selected cell with the other lines floating or biased (sneak-path study).
-
-    Attributes:
-        selected_current: amperes through the selected device.
-        sensed_current: amperes flowing into the selected column's sense node.
-        sneak_current: sensed minus selected: what the other cells add to the reading.
-        expected_current: v_read times the selected device's conductance (no wires, no sneak).
-        scheme: "float", "V/2" or "V/3".
-    """
-
-    selected_current: float
-    sensed_current: float
-    sneak_current: float
-    expected_current: float
-    scheme: str
-    backend: str
-
-    @property
-    def read_error(self) -> float:
-        """Relative error of the sensed current against the ideal single-cell current."""
-        return (self.sensed_current - self.expected_current) / self.expected_current
+__all__ = ["Crossbar", "CellRead", "G_MAX", "G_MIN"]
 
 
 class Crossbar:
-    """An M x N memristor crossbar with wire resistance, drivers and sense nodes.
+    """An M x N memristor crossbar with wire resistance, drivers and a readout on its sensed lines.
 
     Args:
         rows, cols: array size M x N.
@@ -78,8 +52,6 @@ class Crossbar:
             the fast and ideal backends use its chord conductance i(v)/v at `read_voltage`, exact
             for devices with a linear I-V (VTEAM with iv="linear" or "exponential").
         read_voltage: the voltage of that chord conductance, volts.
-        spice: a SpiceBackend to use (share one between arrays to share its ngspice worker; the
-            caller then closes it). By default the array starts its own on the first SPICE read.
         variability: seeded device non-idealities (spicelim.Variability): device-to-device spread,
             cycle-to-cycle noise, stuck cells, read noise, finite levels. None: ideal devices.
         tia: a periphery.TIA on every sensed line (columns in forward reads, rows in transposed
@@ -88,48 +60,60 @@ class Crossbar:
             keep ideal sense nodes.
         adc: a periphery.ADC digitising every TIA output (needs a tia); reads return the currents
             reconstructed from the codes, read_codes() the codes themselves.
+        backend: the backend every call uses unless it names another: a registered name
+            ("spice", "fast", "ideal" or a user's own) or an ArrayBackend instance.
+        backends: the Backends set (or a {name: ArrayBackend} mapping) the array takes its
+            backends from. Share one between arrays to share an ngspice worker; the caller then
+            closes it. By default the array starts its own on first use and closes it with close().
 
     The geometry follows DESIGN.md: row i is driven at its left end through r_source, column j
-    is sensed at its bottom end by an ideal virtual ground.
+    is sensed at its bottom end. `state_dict()` / `load_state_dict()` save and restore everything
+    that changes as the array is used; an array pickles (its simulator processes do not travel
+    and start again on demand).
     """
 
     def __init__(self, rows: int, cols: int, cell: str = "0T1R", r_row: float = 0.0, r_col: float = 0.0,
-                 r_source: float = 0.0, selector: NmosSelector | None = None, spice: SpiceBackend | None = None,
-                 device: MemristorModel | None = None, read_voltage: float = 0.2,
-                 variability: Variability | None = None, tia: TIA | None = None, adc: ADC | None = None):
+                 r_source: float = 0.0, selector: NmosSelector | None = None, device: MemristorModel | None = None,
+                 read_voltage: float = 0.2, variability: Variability | None = None, tia: TIA | None = None,
+                 adc: ADC | None = None, backend="spice", backends=None):
         self.params = CrossbarParams(rows=rows, cols=cols, cell=cell, r_row=r_row, r_col=r_col,
                                      r_source=r_source, selector=selector)
-        if spice is not None and not isinstance(spice, SpiceBackend):
-            raise InvalidParameterError("spice must be a SpiceBackend")
-        self._spice = spice
-        self._owns_spice = spice is None  # a backend passed in may serve other arrays: never close it here
-        self._fast = FastBackend()
-        self._ideal = IdealBackend()
-        self._g: np.ndarray | None = None
         if device is not None and not isinstance(device, MemristorModel):
             raise InvalidParameterError(f"device must be a spicelim.devices model, got {type(device).__name__}")
         self.device = device
         self.read_voltage = real_number("read_voltage (V)", read_voltage)
         if self.read_voltage == 0:
             raise InvalidParameterError("read_voltage must be non-zero")
-        self._state: np.ndarray | None = None
         if variability is not None and not isinstance(variability, Variability):
             raise InvalidParameterError(f"variability must be a spicelim.Variability, got {type(variability).__name__}")
+        self.readout = Readout(tia, adc)
+        if backends is None:
+            self.backends, self._owns_backends = Backends(), True
+        elif isinstance(backends, Backends):
+            self.backends, self._owns_backends = backends, False
+        elif isinstance(backends, dict):
+            self.backends, self._owns_backends = Backends(backends), True  # closes only what it creates
+        else:
+            raise InvalidParameterError(f"backends must be a spicelim.Backends or a dict of backends, got"
+                                        f" {type(backends).__name__}")
+        self.backends.get(backend)  # an unknown name fails here, not at the first read
+        self.default_backend = backend
         self.variation = DeviceVariation(variability or Variability(), self.shape, device)
-        if tia is not None and not isinstance(tia, TIA):
-            raise InvalidParameterError(f"tia must be a spicelim.periphery.TIA, got {type(tia).__name__}")
-        if adc is not None and not isinstance(adc, ADC):
-            raise InvalidParameterError(f"adc must be a spicelim.periphery.ADC, got {type(adc).__name__}")
-        if adc is not None and tia is None:
-            raise InvalidParameterError("an ADC digitises TIA output voltages: give the array a tia as well")
-        self.tia, self.adc = tia, adc
-        self._adc_full_scale: dict[bool, np.ndarray] = {}  # calibrated per-line full scale, by transpose
-        self.last_update: UpdateCost | None = None  # energy and duration of the last measured programming call
+        self._g: np.ndarray | None = None
+        self._state: np.ndarray | None = None
 
     # ------------------------------------------------------------------ state
     @property
     def shape(self) -> tuple[int, int]:
         return self.params.shape
+
+    @property
+    def tia(self) -> TIA | None:
+        return self.readout.tia
+
+    @property
+    def adc(self) -> ADC | None:
+        return self.readout.adc
 
     @property
     def conductance(self) -> np.ndarray:
@@ -163,13 +147,16 @@ class Crossbar:
         """
         if self.device is None:
             raise InvalidParameterError("this array has linear cells: set their conductance with set_conductance(G)")
+        arr = self._checked_state(s)
+        self._store_state(self.variation.settle(self.device, arr))
+
+    def _checked_state(self, s) -> np.ndarray:
         arr = finite_array(f"state ({self.device.state_unit})", s, self.shape)
-        dev = self.cell_device
-        lo, hi = dev.state_bounds
+        lo, hi = self.cell_device.state_bounds
         if np.any(arr < lo) or np.any(arr > hi):
             raise InvalidParameterError(f"states must lie within the cells' state bounds (model: [{self.device.state_bounds[0]:g},"
                                         f" {self.device.state_bounds[1]:g}] {self.device.state_unit})")
-        self._store_state(self.variation.settle(self.device, arr))
+        return arr
 
     def _store_state(self, arr: np.ndarray) -> None:
         g = self.cell_device.conductance(arr, self.read_voltage)
@@ -198,18 +185,73 @@ class Crossbar:
             raise InvalidParameterError(f"conductance must lie in [{G_MIN:g}, {G_MAX:g}] S (1 mOhm to 1 POhm);"
                                         f" G{list(bad)} = {arr[bad]:g}")
 
+    def snapshot(self) -> ArraySnapshot:
+        """The array as a backend solves it now: geometry, device, state, spread and read limit."""
+        if self.device is None:
+            return ArraySnapshot(params=self.params, conductance=self.conductance)
+        return ArraySnapshot(params=self.params, conductance=self.conductance, device=self.device, state=self.state,
+                             cell_params=self.variation.cell_params or None,
+                             read_limit=self.variation.read_limit(self.device))
+
+    # ------------------------------------------------------------------ saving
+    def state_dict(self) -> dict:
+        """Everything that changes as the array is used, as plain values (numpy arrays, dicts, numbers).
+
+        Device states (or conductances of linear cells), the stuck map, per-cell spread parameters,
+        the states of every random stream (cycle-to-cycle, read noise, TIA and ADC noise) and the
+        ADC calibration. Load it into an array built with the same arguments (load_state_dict),
+        or write it to a file with spicelim.save_state.
+        """
+        return {
+            "format": STATE_FORMAT, "shape": list(self.shape), "cell": self.params.cell,
+            "device": None if self.device is None else type(self.device).__name__,
+            "state": None if self._state is None else np.array(self._state),
+            "conductance": None if self.device is not None or self._g is None else np.array(self._g),
+            "variability": self.variation.state_dict(),
+            "readout": self.readout.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore a state_dict() of an array built with the same arguments; the array then continues exactly.
+
+        Everything is checked before the array changes; on any error it is left as it was.
+        """
+        if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
+            raise InvalidParameterError(f"not a saved Crossbar state (format {STATE_FORMAT!r})")
+        device = None if self.device is None else type(self.device).__name__
+        mine = {"shape": list(self.shape), "cell": self.params.cell, "device": device}
+        theirs = {k: (list(state.get(k)) if k == "shape" and state.get(k) is not None else state.get(k)) for k in mine}
+        if theirs != mine:
+            raise InvalidParameterError(f"saved state is of a different array: {theirs}, this one is {mine}")
+        old = (self.variation.state_dict(), self.readout.state_dict(), self._g, self._state)
+        try:
+            self.variation.load_state_dict(state["variability"], self.device)
+            self.readout.load_state_dict(state["readout"])
+            self._g = self._state = None
+            if self.device is not None and state.get("state") is not None:
+                self._store_state(self._checked_state(state["state"]))
+            elif self.device is None and state.get("conductance") is not None:
+                self.set_conductance(state["conductance"])
+        except BaseException:
+            self.variation.load_state_dict(old[0], self.device)
+            self.readout.load_state_dict(old[1])
+            self._g, self._state = old[2], old[3]
+            raise
+
+    def __getstate__(self):
+        return dict(self.__dict__)
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._owns_backends = True  # a copy's backends are its own
+        for arr in (self._g, self._state):
+            if arr is not None:
+                arr.setflags(write=False)
+
     # ------------------------------------------------------------------ backends
-    def backend(self, name: str):
-        """The backend object called `name` ("spice", "fast" or "ideal")."""
-        if name == "fast":
-            return self._fast
-        if name == "ideal":
-            return self._ideal
-        if name == "spice":
-            if self._spice is None:
-                self._spice = SpiceBackend()
-            return self._spice
-        raise InvalidParameterError(f"backend must be one of {BACKENDS}, got {name!r}")
+    def backend(self, which=None):
+        """The backend instance `which` names (default: the array's default backend)."""
+        return self.backends.get(self.default_backend if which is None else which)
 
     def _read_bias(self, x, transpose: bool):
         if not isinstance(transpose, (bool, np.bool_)):
@@ -221,11 +263,6 @@ class Crossbar:
         v, single = batch_of_vectors("v (row voltages, V)", x, m)
         return biases.forward(v, n, self.params.r_source), single
 
-    def _cells(self) -> dict:
-        if self.device is None:
-            return {}
-        return {"device": self.device, "state": self.state, "cell_params": self.variation.cell_params or None}
-
     def _check_read_voltages(self, volts: np.ndarray) -> None:
         """A read must not switch the devices: every applied voltage stays below their thresholds."""
         limit = None if self.device is None else self.variation.read_limit(self.device)
@@ -235,118 +272,84 @@ class Crossbar:
                 f" devices: keep them below {limit:g} V")
 
     # ------------------------------------------------------------------ reads
-    def read(self, v, backend: str = "spice", transpose: bool = False, quantizer: str = "python") -> np.ndarray:
+    def read(self, v, backend=None, transpose: bool = False, quantizer: str = "python") -> np.ndarray:
         """Vector-matrix multiply in the array.
 
         Forward: v (M,) or (B, M) volts on the rows -> (N,) or (B, N) amperes into the column
         sense nodes. Transposed: u (N,) or (B, N) volts on the columns -> (M,) or (B, M) amperes
         into the row sense nodes (positive for positive inputs in both directions).
         With a TIA the result is -V_out / r_f; with an ADC, the same from the reconstructed codes.
+        backend: a registered name or an ArrayBackend (default: the array's).
         quantizer: "python" (ADC applied to the simulated TIA outputs) or "netlist" (the ADC's
-            quantizer is a behavioural source in the ngspice netlist; spice backend only).
+            quantizer simulated inside the circuit; backends with the netlist_quantizer capability).
         """
-        if quantizer not in ("python", "netlist"):
-            raise InvalidParameterError(f"quantizer must be 'python' or 'netlist', got {quantizer!r}")
-        if self.adc is None:
-            if quantizer == "netlist":
-                raise InvalidParameterError("quantizer='netlist' needs an ADC: create the array with adc=ADC(...)")
-            r = self.sense(v, backend, transpose)
-            res = r.sensed_current if self.tia is None else self.tia.sensed_current(r.v_out)
-            return res[0] if r.single else res
-        codes, single = self._codes(v, backend, transpose, quantizer)
-        volts = self.adc.to_volts(codes, full_scale=self._full_scale(transpose))
-        res = self.tia.sensed_current(volts)
-        return res[0] if single else res
+        if quantizer not in QUANTIZERS:
+            raise InvalidParameterError(f"quantizer must be one of {QUANTIZERS}, got {quantizer!r}")
+        if self.adc is None and quantizer == "netlist":
+            raise InvalidParameterError("quantizer='netlist' needs an ADC: create the array with adc=ADC(...)")
+        r = self.sense(v, backend, transpose, quantizer=quantizer if self.adc is not None else None)
+        res = self.readout.currents(r.sensed_current, r.v_out, r.codes, transpose)
+        return res[0] if r.single else res
 
-    def read_codes(self, v, backend: str = "spice", transpose: bool = False, quantizer: str = "python") -> np.ndarray:
+    def read_codes(self, v, backend=None, transpose: bool = False, quantizer: str = "python") -> np.ndarray:
         """The ADC codes (int64, 0 .. 2^bits - 1) of a read; see read()."""
         if self.adc is None:
             raise InvalidParameterError("this array has no ADC: create it with adc=ADC(...)")
-        codes, single = self._codes(v, backend, transpose, quantizer)
-        return codes[0] if single else codes
+        r = self.sense(v, backend, transpose, quantizer=quantizer)
+        return r.codes[0] if r.single else r.codes
 
-    def read_tia_output(self, v, backend: str = "spice", transpose: bool = False) -> np.ndarray:
+    def read_tia_output(self, v, backend=None, transpose: bool = False) -> np.ndarray:
         """The TIA output voltages (volts) of a read, before any ADC."""
         if self.tia is None:
             raise InvalidParameterError("this array has no TIA: create it with tia=TIA(...)")
         r = self.sense(v, backend, transpose)
         return r.v_out[0] if r.single else r.v_out
 
-    def calibrate_adc(self, v, backend: str = "fast", transpose: bool = False, margin: float = 1.0) -> np.ndarray:
+    def calibrate_adc(self, v, backend=None, transpose: bool = False, margin: float = 1.0) -> np.ndarray:
         """Set each line's ADC full scale to margin x the largest |TIA output| over the calibration inputs v."""
         if self.adc is None:
             raise InvalidParameterError("this array has no ADC to calibrate")
-        fs = self.adc.calibrate(self.sense(v, backend, transpose).v_out, margin=margin)
-        self._adc_full_scale[bool(transpose)] = fs
-        return fs
+        real_number("calibration margin", margin, minimum=0.0, strict=True)
+        return self.readout.calibrate(self.sense(v, backend, transpose).v_out, transpose, margin=margin)
 
-    def _full_scale(self, transpose: bool):
-        if self.adc.full_scale != "calibrate":
-            return None
-        fs = self._adc_full_scale.get(bool(transpose))
-        if fs is None:
-            raise InvalidParameterError("the ADC full scale is 'calibrate': call calibrate_adc() first")
-        return fs
+    def sense(self, v, backend=None, transpose: bool = False, quantizer: str | None = None) -> SensedRead:
+        """Solve a read through the readout: driver and sense currents, TIA outputs, ADC codes (see SensedRead).
 
-    def _codes(self, v, backend: str, transpose: bool, quantizer: str):
-        if quantizer not in ("python", "netlist"):
-            raise InvalidParameterError(f"quantizer must be 'python' or 'netlist', got {quantizer!r}")
-        if quantizer == "netlist":
-            if backend != "spice":
-                raise InvalidParameterError("the netlist quantizer runs in ngspice: use backend='spice'")
-            if self.variation.variability.read_noise > 0:
-                raise InvalidParameterError("device read noise is added in Python, after ngspice: use quantizer='python'"
-                                            " for arrays with read noise")
-            r = self.sense(v, backend, transpose, netlist_adc=True)
-            return r.codes, r.single
-        r = self.sense(v, backend, transpose)
-        return self.adc.convert(r.v_out, full_scale=self._full_scale(transpose)), r.single
-
-    def sense(self, v, backend: str = "spice", transpose: bool = False, netlist_adc: bool = False) -> SensedRead:
-        """Solve a read through the sense periphery: driver and sense currents, TIA outputs (see SensedRead)."""
+        quantizer: None (no conversion), "python" or "netlist" (see read()).
+        """
+        if quantizer is not None and quantizer not in QUANTIZERS:
+            raise InvalidParameterError(f"quantizer must be None or one of {QUANTIZERS}, got {quantizer!r}")
         impl = self.backend(backend)
         bias, single = self._read_bias(v, transpose)
-        g = self.conductance
         inputs = bias.col_v if transpose else bias.row_v
         self._check_read_voltages(inputs)
-        cells = self._cells()
-        if self.tia is None:
-            out = impl.operate(self.params, g, bias, rows=True, cols=True, **cells)
-            sensed, drivers = (out.row_current, out.col_current) if transpose else (out.col_current, out.row_current)
-            return SensedRead(inputs=inputs, driver_current=drivers, single=single, v_out=None, codes=None,
-                              sensed_current=self.variation.read_noise(sensed, inputs, g, transpose))
-        lines = self.shape[0] if transpose else self.shape[1]
-        v_plus = self.tia.noninverting_input((bias.batch, lines))
-        if backend == "spice":
-            extra = {}
-            if netlist_adc:
-                extra = {"sense_adc": self.adc, "sense_adc_scale": self._full_scale(transpose)}
-            out = impl.operate(self.params, g, bias, rows=True, cols=True, sense_tia=self.tia, sense_plus=v_plus,
-                               sense_rows=transpose, **cells, **extra)
-            sensed, v_out = (out.row_current if transpose else out.col_current), out.sense_out
-            drivers = out.col_current if transpose else out.row_current
-        else:
-            operate = (ideal_array_operate(g, transpose) if backend == "ideal" else
-                       lambda b: impl.operate(self.params, g, b, rows=True, cols=True, **cells))
-            sensed, v_out, drivers = sense_through_tia(operate, bias, transpose, self.tia, v_plus)
-        noisy = self.variation.read_noise(sensed, inputs, g, transpose)
-        if noisy is not sensed:  # device read noise enters the TIA as extra current
-            v_out = v_out - (noisy - sensed) * self.tia.r_f
-            if self.tia.v_out_max is not None:
-                v_out = np.clip(v_out, -self.tia.v_out_max, self.tia.v_out_max)
-        return SensedRead(inputs=inputs, driver_current=drivers, sensed_current=noisy, v_out=v_out,
-                          codes=out.codes if netlist_adc else None, single=single)
-
-    def solve(self, v, backend: str = "fast", transpose: bool = False) -> OperatingPoints:
-        """Like read(), but returns every node voltage and device current (IR-drop maps)."""
-        impl = self.backend(backend)
-        bias, _ = self._read_bias(v, transpose)
         g = self.conductance
-        self._check_read_voltages(bias.row_v if not transpose else bias.col_v)
-        return impl.operate(self.params, g, bias, nodes=True, **self._cells())
+        if quantizer is not None:
+            if self.adc is None:
+                raise InvalidParameterError("this array has no ADC: create it with adc=ADC(...)")
+            self.readout.full_scale(transpose)  # a missing calibration fails before anything is drawn or solved
+            if quantizer == "netlist":
+                require(impl, NETLIST_QUANTIZER, "quantizer='netlist'")
+        lines = self.shape[0] if transpose else self.shape[1]
+        injected = self.variation.read_noise_current(inputs, g, transpose)
+        terminals = self.readout.terminals(bias.batch, lines, transpose, injected, quantizer == "netlist")
+        out = impl.operate(self.snapshot(), bias, sense=terminals)
+        sensed, drivers = (out.row_current, out.col_current) if transpose else (out.col_current, out.row_current)
+        codes = out.codes if quantizer == "netlist" else None
+        if quantizer == "python":
+            codes = self.readout.convert(out.sense_out, transpose)
+        return SensedRead(inputs=inputs, driver_current=drivers, sensed_current=sensed, v_out=out.sense_out,
+                          codes=codes, single=single)
 
-    def read_cell(self, row: int, col: int, v_read: float = 0.2, scheme: str = "float",
-                  backend: str = "fast") -> CellRead:
+    def solve(self, v, backend=None, transpose: bool = False) -> OperatingPoints:
+        """Like read(), but returns every node voltage and device current (IR-drop maps); ideal sense nodes."""
+        impl = self.backend(backend)
+        require(impl, NODE_VOLTAGES, "solve()")
+        bias, _ = self._read_bias(v, transpose)
+        self._check_read_voltages(bias.row_v if not transpose else bias.col_v)
+        return impl.operate(self.snapshot(), bias, nodes=True)
+
+    def read_cell(self, row: int, col: int, v_read: float = 0.2, scheme: str = "float", backend=None) -> CellRead:
         """Read one cell with its row at v_read and its column at 0 V; other lines per `scheme`.
 
         scheme: "float" (other lines open), "V/2" (other lines at v_read/2) or "V/3" (other rows
@@ -358,26 +361,28 @@ class Crossbar:
             if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k < lim:
                 raise InvalidParameterError(f"{name} must be an integer in [0, {lim}), got {k!r}")
         bias = biases.select_cell(self.shape, int(row), int(col), v_read, scheme, self.params.r_source)
+        impl = self.backend(backend)
+        require(impl, NODE_VOLTAGES, "read_cell()")
+        if scheme == "float":
+            require(impl, FLOATING_LINES, "read_cell(scheme='float')")
         g = self.conductance
         self._check_read_voltages(np.array([v_read]))
-        impl = self.backend(backend)
-        out = impl.operate(self.params, g, bias, rows=False, cols=True, nodes=True, **self._cells())
+        out = impl.operate(self.snapshot(), bias, nodes=True)
         selected = float(out.cell_current[0, row, col])
         sensed = float(out.col_current[0, col])
         return CellRead(selected_current=selected, sensed_current=sensed, sneak_current=sensed - selected,
-                        expected_current=float(v_read * g[row, col]), scheme=scheme,
-                        backend=backend)
+                        expected_current=float(v_read * g[row, col]), scheme=scheme, backend=impl.name)
 
     # ------------------------------------------------------------------ programming
-    def apply_pulses(self, schedule: PulseSchedule, backend: str = "spice", max_step: float | None = None,
-                     measure_energy: bool = False) -> np.ndarray:
+    def apply_pulses(self, schedule: PulseSchedule, backend=None, max_step: float | None = None,
+                     measure_energy: bool = False) -> PulseResult:
         """Run a programming transient (spicelim.programming) and keep the devices' final states.
 
         Each transient starts from the present state; the final states, with any cycle-to-cycle
-        noise, stuck cells and finite levels applied, become the array's state and are returned.
+        noise, stuck cells and finite levels applied, become the array's state. Returns a
+        PulseResult: those states, the energy the line drivers delivered (joules, when
+        measure_energy) and the schedule's duration (seconds).
         max_step: largest time step, seconds (default: the backend's own, from the pulse width).
-        measure_energy: also integrate the power every line driver delivers over the transient;
-            the result is kept in `last_update` (an UpdateCost: joules, seconds).
         """
         if self.device is None:
             raise InvalidParameterError("programming pulses need memristor cells: create the array with device=...")
@@ -391,24 +396,21 @@ class Crossbar:
         if max_step is not None:
             max_step = real_number("max_step (s)", max_step, minimum=0.0, strict=True)
         impl = self.backend(backend)
+        require(impl, TRANSIENT, "apply_pulses()")
         before = self.state
-        after, delivered = impl.apply_pulses(self.params, self.device, before, schedule, max_step=max_step,
-                                             cell_params=self.variation.cell_params or None,
-                                             cell_device=self.cell_device if self.variation.cell_params else None,
-                                             energy=bool(measure_energy),
-                                             read_limit=self.variation.read_limit(self.device))
-        self.last_update = UpdateCost(energy=delivered, duration=schedule.duration, backend=backend) \
-            if measure_energy else None
+        result = impl.apply_pulses(self.snapshot(), schedule, max_step=max_step, energy=bool(measure_energy))
+        after = np.asarray(result.state, dtype=float)
+        if after.shape != self.shape or not np.all(np.isfinite(after)):
+            raise ShapeError(f"backend {impl.name!r} returned states of shape {after.shape} (or non-finite);"
+                             f" the array is {self.shape}")
         self._store_state(self.variation.programmed(self.device, before, after))
-        return self.state
+        return replace(result, state=self.state)
 
     # ------------------------------------------------------------------ lifetime
     def close(self) -> None:
-        """Stop the ngspice worker this array started (if any) and drop cached factorisations."""
-        if self._spice is not None and self._owns_spice:
-            self._spice.close()
-        self._fast.close()
-        self._ideal.close()
+        """Stop the simulators this array started (its ngspice worker) and drop cached factorisations."""
+        if self._owns_backends:
+            self.backends.close()
 
     def __enter__(self):
         return self

@@ -52,3 +52,7 @@ class SimulationTimeout(SimulationError):
 
 class WorkerCrash(SimulationError):
     """The ngspice worker process died (for example a segmentation fault inside libngspice)."""
+
+
+class MissingCapability(SpicelimError, TypeError):
+    """A backend was asked for something it does not declare it can do (a transient, a netlist quantizer, ...)."""

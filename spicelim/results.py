@@ -1,4 +1,7 @@
-"""Results of a batch of operating points (one result type for every backend)."""
+"""What backends and arrays hand back: operating points, sensed reads, programming results, cell reads.
+
+One result type per operation, the same for every backend.
+"""
 
 from __future__ import annotations
 
@@ -34,6 +37,12 @@ class OperatingPoints:
     backend: str
     sense_out: np.ndarray | None = None
     codes: np.ndarray | None = None
+
+    @classmethod
+    def from_currents(cls, row_current, col_current, conductance: np.ndarray, backend: str) -> OperatingPoints:
+        """Terminal currents only (no node maps): what a backend returns for a read."""
+        return cls(row_current=np.asarray(row_current, dtype=float), col_current=np.asarray(col_current, dtype=float),
+                   row_v=None, device_low_v=None, col_v=None, conductance=conductance, backend=backend)
 
     @classmethod
     def concatenate(cls, parts: list[OperatingPoints]) -> OperatingPoints:
@@ -90,3 +99,47 @@ class SensedRead:
     v_out: np.ndarray | None
     codes: np.ndarray | None
     single: bool
+
+
+@dataclass(frozen=True, eq=False)
+class PulseResult:
+    """Outcome of one programming transient.
+
+    Attributes:
+        state: (M, N) device states after the transient, in the model's unit. A backend returns the
+            simulated states; Crossbar.apply_pulses returns them after cycle-to-cycle noise, stuck
+            cells and finite levels, as the array now holds them.
+        energy: joules the line drivers delivered over the transient (None unless measured).
+        duration: seconds the schedule lasts (the update's latency).
+        backend: name of the backend that simulated it.
+    """
+
+    state: np.ndarray
+    energy: float | None
+    duration: float
+    backend: str
+
+
+@dataclass(frozen=True)
+class CellRead:
+    """Reading one selected cell with the other lines floating or biased (sneak-path study).
+
+    Attributes:
+        selected_current: amperes through the selected device.
+        sensed_current: amperes flowing into the selected column's sense node.
+        sneak_current: sensed minus selected: what the other cells add to the reading.
+        expected_current: v_read times the selected device's conductance (no wires, no sneak).
+        scheme: "float", "V/2" or "V/3".
+    """
+
+    selected_current: float
+    sensed_current: float
+    sneak_current: float
+    expected_current: float
+    scheme: str
+    backend: str
+
+    @property
+    def read_error(self) -> float:
+        """Relative error of the sensed current against the ideal single-cell current."""
+        return (self.sensed_current - self.expected_current) / self.expected_current

@@ -10,15 +10,18 @@
   change times (1 + c2c * N(0, 1)), clipped to the state bounds; a cell that did not move stays put.
 - stuck_on / stuck_off: fractions of cells stuck at the high- / low-conductance bound, drawn once
   per array; programming never moves them and set_state() cannot either.
-- read_noise: each device's current fluctuates by a relative sigma in every read, independently;
-  the sensed currents get the equivalent Gaussian noise, sigma * sqrt(sum_i (G_ij v_i)^2).
+- read_noise: each device's current fluctuates by a relative sigma in every read, independently.
+  A sensed line sums them: its read gets the equivalent Gaussian current
+  sigma * sqrt(sum_i (G_ij v_i)^2), injected at its sense node, so the TIA, its rails and any ADC
+  (in Python or in the netlist) see it like array current.
 - levels: a device holds only this many distinguishable states, evenly spaced in its normalised
   state; every state set or programmed snaps to the nearest one.
 
 Draws come from independent streams of numpy's SeedSequence(seed) (spread, faults, programming
 noise, read noise), so the same seed gives the same array and the same noise sequences, and
 reading an array does not change what programming it later gives. Arrays built with the same
-seed get the same draws.
+seed get the same draws. The streams' states, the stuck map and the spread parameters are part of
+the array's saved state (state_dict).
 
 Finite levels snap the state after every programming call: a call whose change is smaller than
 half a level leaves the cell where it was (the device cannot hold anything in between).
@@ -31,8 +34,10 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
+from .checkpoint import checked_generator_state, generator_state
+from .devices.base import with_cell_params
 from .errors import InvalidParameterError
-from .validation import non_negative_int, real_number
+from .validation import finite_array, non_negative_int, real_number
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,16 @@ def _limit_or_none(device, name: str, value: float) -> float | None:
         return None
 
 
+def _check_cells(device, cell_params: dict[str, np.ndarray], shape: tuple[int, int]) -> None:
+    """Every cell's parameter set must make a valid device."""
+    for i in range(shape[0]):
+        for j in range(shape[1]):
+            try:
+                replace(device, **{k: float(v[i, j]) for k, v in cell_params.items()})
+            except InvalidParameterError as exc:
+                raise InvalidParameterError(f"the d2d spread made cell ({i}, {j}) non-physical: {exc}") from None
+
+
 class DeviceVariation:
     """The non-idealities of one array, drawn for its shape and device: the live counterpart of Variability."""
 
@@ -113,11 +128,7 @@ class DeviceVariation:
             values.setflags(write=False)
             self.cell_params[name] = values
         if self.cell_params:  # every cell must be a valid device
-            for (i, j), _ in np.ndenumerate(self.stuck):
-                try:
-                    replace(device, **{k: float(v[i, j]) for k, v in self.cell_params.items()})
-                except InvalidParameterError as exc:
-                    raise InvalidParameterError(f"the d2d spread made cell ({i}, {j}) non-physical: {exc}") from None
+            _check_cells(device, self.cell_params, shape)
         u = np.random.default_rng(fault_seq).random(shape)
         stuck = np.zeros(shape, dtype=np.int8)
         stuck[u < variability.stuck_on] = 1
@@ -127,14 +138,7 @@ class DeviceVariation:
 
     def cell_device(self, device, flat: bool = False):
         """`device` with the spread parameters as per-cell arrays ((M, N), or (M*N,) if flat): numpy equations only."""
-        if not self.cell_params:
-            return device
-        clone = object.__new__(type(device))
-        for f in fields(device):
-            object.__setattr__(clone, f.name, getattr(device, f.name))
-        for k, v in self.cell_params.items():
-            object.__setattr__(clone, k, v.ravel() if flat else v)
-        return clone
+        return with_cell_params(device, self.cell_params, flat)
 
     def read_limit(self, device) -> float:
         """The smallest switching threshold over every cell (the nominal one without spread), volts."""
@@ -182,12 +186,47 @@ class DeviceVariation:
             s = np.clip(before + (after - before) * (1 + sigma * self.c2c_noise.standard_normal(before.shape)), lo, hi)
         return self.settle(device, s)
 
-    def read_noise(self, currents: np.ndarray, volts: np.ndarray, conductance: np.ndarray,
-                   transpose: bool) -> np.ndarray:
-        """Sensed currents plus the read noise of every device they sum (volts: (B, M) or (B, N) inputs)."""
+    def read_noise_current(self, volts: np.ndarray, conductance: np.ndarray, transpose: bool) -> np.ndarray | None:
+        """(B, L) noise currents of the sensed lines for inputs volts (B, M) or (B, N), amperes (None without read noise).
+
+        Line j sums independent device fluctuations of relative sigma: sigma sqrt(sum_i (G_ij v_i)^2) N(0, 1).
+        """
         sigma = self.variability.read_noise
         if sigma == 0:
-            return currents
+            return None
         g2 = conductance**2
         var = (volts**2) @ (g2.T if transpose else g2)
-        return currents + sigma * np.sqrt(var) * self.read_noise_rng.standard_normal(currents.shape)
+        return sigma * np.sqrt(var) * self.read_noise_rng.standard_normal(var.shape)
+
+    # ------------------------------------------------------------------ saving
+    def state_dict(self) -> dict:
+        """Stuck map, spread parameters and the states of the noise streams, as plain values."""
+        return {"stuck": np.array(self.stuck), "cell_params": {k: np.array(v) for k, v in self.cell_params.items()},
+                "c2c_noise": generator_state(self.c2c_noise), "read_noise": generator_state(self.read_noise_rng)}
+
+    def load_state_dict(self, state: dict, device) -> None:
+        """Restore what state_dict() saved, after checking every part fits this array and device."""
+        try:
+            stuck, params = state["stuck"], state["cell_params"]
+            c2c, read = state["c2c_noise"], state["read_noise"]
+        except (KeyError, TypeError) as exc:
+            raise InvalidParameterError(f"saved variability state is missing {exc}") from None
+        shape = self.stuck.shape
+        stuck = np.array(stuck)
+        if stuck.shape != shape or stuck.dtype.kind not in "iu" or not np.all(np.isin(stuck, (-1, 0, 1))):
+            raise InvalidParameterError(f"saved stuck map must be {shape} integers in -1, 0, +1")
+        if not isinstance(params, dict) or set(params) != set(self.cell_params):
+            raise InvalidParameterError(f"saved spread parameters {sorted(params) if isinstance(params, dict) else params}"
+                                        f" differ from this array's {sorted(self.cell_params)}")
+        cell_params = {k: finite_array(f"saved spread parameter {k}", v, shape) for k, v in params.items()}
+        c2c = checked_generator_state(self.c2c_noise, c2c, "cycle-to-cycle noise")
+        read = checked_generator_state(self.read_noise_rng, read, "read noise")
+        if cell_params and device is not None:
+            _check_cells(device, cell_params, shape)
+        stuck = stuck.astype(np.int8)
+        for arr in (stuck, *cell_params.values()):
+            arr.setflags(write=False)
+        self.stuck, self.cell_params = stuck, cell_params
+        self.c2c_noise.bit_generator.state = c2c
+        self.read_noise_rng.bit_generator.state = read
+        self._read_limit = None

@@ -29,7 +29,7 @@ def grid(tmp_path_factory):
     """A small grid on the fast backend: N = 16 and 32, wires 0 / 2.5 / 5 ohm, bits 1 .. 10."""
     out = tmp_path_factory.mktemp("adc-grid")
     return run_adc_study(out, bits=range(1, 11), r_wires=(0.0, 2.5, 5.0), sizes=(16, 32), batch=32,
-                         spice_max_size=0, seed=3, progress=False)
+                         check_max_size=0, seed=3, progress=False)
 
 
 def _rows(summary):
@@ -60,7 +60,7 @@ def test_python_adc_equals_the_array_read_through_its_adc(bits):
 def test_study_numbers_equal_direct_reads_and_read_cost(tmp_path):
     """Every error and energy of the study equals an array with that ADC read directly (read_signed, read_cost)."""
     n, r_wire, bits, batch, seed = 8, 2.5, (2, 5, 9), 7, 4
-    s = run_adc_study(tmp_path, bits=bits, r_wires=(r_wire,), sizes=(n,), batch=batch, spice_max_size=0, seed=seed,
+    s = run_adc_study(tmp_path, bits=bits, r_wires=(r_wire,), sizes=(n,), batch=batch, check_max_size=0, seed=seed,
                       progress=False)
     row = s["results"][0]
     _, g, v_test, v_cal = problem(n, batch, batch, seed, PAIRS)
@@ -123,7 +123,7 @@ def test_energy_grows_with_bits_under_the_walden_model(grid, tmp_path):
             assert e["gops_per_watt"] == pytest.approx(2 * n * n / e["total_J"] / 1e9, rel=1e-12)
         assert row["energy"][0]["drivers_J"] > 0 and row["energy"][0]["feedback_J"] > 0
     # A fixed energy per conversion: the energy no longer depends on the resolution.
-    s = run_adc_study(tmp_path, bits=(2, 8), r_wires=(1.0,), sizes=(8,), batch=4, spice_max_size=0,
+    s = run_adc_study(tmp_path, bits=(2, 8), r_wires=(1.0,), sizes=(8,), batch=4, check_max_size=0,
                       adc_energy_per_conversion=1e-12, progress=False)
     e = s["results"][0]["energy"]
     assert e[0]["total_J"] == e[1]["total_J"] and e[0]["adc_J"] == pytest.approx(16e-12)
@@ -131,7 +131,7 @@ def test_energy_grows_with_bits_under_the_walden_model(grid, tmp_path):
 
 def test_bad_arguments_fail_before_anything_is_written(tmp_path):
     for kwargs in ({"bits": [0]}, {"bits": [17]}, {"r_wires": [-1.0]}, {"sizes": [0]}, {"batch": 0},
-                   {"backend": "ideal"}, {"margin": 0.0}, {"adc_options": {"bits": 3}}, {"tia_options": {"gain": 0.5}}):
+                   {"backend": "no-such-backend"}, {"check_backend": "no-such-backend"}, {"margin": 0.0}, {"adc_options": {"bits": 3}}, {"tia_options": {"gain": 0.5}}):
         with pytest.raises(InvalidParameterError):
             run_adc_study(tmp_path / "never", **kwargs)
     assert not (tmp_path / "never").exists()
@@ -140,7 +140,7 @@ def test_bad_arguments_fail_before_anything_is_written(tmp_path):
 def test_cli_writes_plots_and_json(tmp_path, capsys):
     out = tmp_path / "adc"
     assert main(["adc-study", "--out", str(out), "--sizes", "8", "--bits", "2", "4", "6", "--r-wires", "0", "2",
-                 "--batch", "8", "--spice-max-size", "0"]) == 0
+                 "--batch", "8", "--check-max-size", "0"]) == 0
     for name in ("adc_error_vs_bits.png", "adc_energy_vs_bits.png", "adc_energy_breakdown.png", "adc_study.json"):
         assert (out / name).stat().st_size > 0
     res = json.loads((out / "adc_study.json").read_text())
@@ -153,14 +153,14 @@ def test_cli_writes_plots_and_json(tmp_path, capsys):
 @pytest.mark.parametrize("bad", [["--bits", "0"], ["--bits", "4", "17"], ["--r-wires", "-2"], ["--batch", "0"]])
 def test_cli_rejects_bad_input(tmp_path, capsys, bad):
     out = tmp_path / "never"
-    assert main(["adc-study", "--out", str(out), "--sizes", "4", "--spice-max-size", "0"] + bad) == 2
+    assert main(["adc-study", "--out", str(out), "--sizes", "4", "--check-max-size", "0"] + bad) == 2
     assert "InvalidParameterError" in capsys.readouterr().err
     assert not out.exists()
 
 
 @pytest.mark.spice
 def test_fast_model_against_ngspice(tmp_path):
-    s = run_adc_study(tmp_path, bits=(4, 8), r_wires=(0.0, 5.0), sizes=(8,), batch=6, spice_max_size=8,
+    s = run_adc_study(tmp_path, bits=(4, 8), r_wires=(0.0, 5.0), sizes=(8,), batch=6, check_max_size=8,
                       progress=False)
     assert s["checked_sizes"] == [8] and s["check_backend"] == "spice"
     for row in s["results"]:

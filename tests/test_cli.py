@@ -36,8 +36,9 @@ def test_small_read_study(tmp_path, capsys):
     rows = json.loads((out / "read_error_vs_size.json").read_text())
     assert {(r["size"], r["cell"]) for r in rows} == {(4, "0T1R"), (4, "1T1R"), (8, "0T1R"), (8, "1T1R")}
     for r in rows:
-        assert r["fast_vs_spice"] < (1e-6 if r["cell"] == "0T1R" else 1e-3)
-    error = {(r["size"], r["cell"]): r["read_error"] for r in rows}
+        assert (r["model"], r["reference"]) == ("fast", "spice")
+        assert r["model_vs_reference"] < (1e-6 if r["cell"] == "0T1R" else 1e-3)
+    error = {(r["size"], r["cell"]): r["model_error"] for r in rows}
     assert error[(8, "0T1R")] > error[(4, "0T1R")]  # longer lines, more IR drop
 
 

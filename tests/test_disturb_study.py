@@ -10,9 +10,10 @@ import json
 import numpy as np
 import pytest
 
+from spicelim import Backends
 from spicelim.cli import main
 from spicelim.devices import VTEAM, SoftBoundsRRAM, simulate
-from spicelim.errors import InvalidParameterError
+from spicelim.errors import InvalidParameterError, MissingCapability
 from spicelim.programming import PulseTiming
 from spicelim.studies.disturb import GROUPS, half_select_disturb
 
@@ -124,7 +125,7 @@ def test_row_target_programs_the_row_and_half_selects_the_rest():
 
 @pytest.mark.parametrize("kwargs,match", [
     (dict(shape=(1, 4)), "2 x 2"), (dict(amplitudes=[0.0]), "amplitude"), (dict(n_pulses=0), "n_pulses"),
-    (dict(schemes=("V/4",)), "schemes"), (dict(backend="ideal"), "backend"), (dict(target="column"), "target"),
+    (dict(schemes=("V/4",)), "schemes"), (dict(backend="hspice"), "unknown backend"), (dict(target="column"), "target"),
     (dict(cell=(5, 0)), "row"), (dict(polarities=("UP",)), "polarities"), (dict(initial_fraction=1.5), "initial"),
 ])
 def test_bad_study_input(kwargs, match):
@@ -133,11 +134,16 @@ def test_bad_study_input(kwargs, match):
         half_select_disturb(DEV, **args)
 
 
+def test_a_backend_without_transients_is_refused_before_any_run():
+    with pytest.raises(MissingCapability, match="transient"):
+        half_select_disturb(DEV, shape=(3, 3), amplitudes=[1.5], n_pulses=1, backend="ideal", progress=False)
+
+
 @pytest.mark.spice
 def test_spice_and_fast_agree_on_the_disturb_map(spice_backend):
     """4x4, 2.5 ohm lines, two 2.0 V pulses each way: ngspice and the fast transient within 1 % of the range."""
     kw = dict(amplitudes=[2.0], n_pulses=2, r_wire=2.5, progress=False)
-    spice = half_select_disturb(DEV, (4, 4), backend="spice", spice=spice_backend, **kw)
+    spice = half_select_disturb(DEV, (4, 4), backend="spice", backends=Backends(spice=spice_backend), **kw)
     fast = half_select_disturb(DEV, (4, 4), backend="fast", **kw)
     assert len(spice.runs) == len(fast.runs) == 4
     for s, f in zip(spice.runs, fast.runs):

@@ -54,7 +54,7 @@ def test_spice_verilog_a_cells_match_fast(spice_backend, rng, dev, tol):
     VTEAM's I-V is linear in V, so the two agree exactly; the sinh I-V of the soft-bounds and
     Yakopcic models departs from the chord at 0.2 V by (V / v_nl)^2 / 6 and (b V)^2 / 6 at most.
     """
-    xb = spicelim.Crossbar(6, 5, r_row=2.5, r_col=2.5, r_source=10.0, device=dev, spice=spice_backend)
+    xb = spicelim.Crossbar(6, 5, r_row=2.5, r_col=2.5, r_source=10.0, device=dev, backends={"spice": spice_backend})
     xb.set_state(random_state(dev, (6, 5), rng))
     lim = 0.95 * min(0.2, dev.read_limit)
     v = rng.uniform(-lim, lim, (3, 6))
@@ -76,7 +76,7 @@ def test_without_openvaf_arrays_use_the_behavioural_twin(monkeypatch, tmp_path, 
     monkeypatch.setattr("spicelim.spice.backend.compile_va", missing)
     backend = SpiceBackend(run_dir=tmp_path)
     dev = VTEAM()
-    xb = spicelim.Crossbar(3, 3, r_row=1.0, r_col=1.0, device=dev, spice=backend)
+    xb = spicelim.Crossbar(3, 3, r_row=1.0, r_col=1.0, device=dev, backends={"spice": backend})
     xb.set_state(random_state(dev, (3, 3), rng))
     v = rng.uniform(-0.2, 0.2, 3)
     with pytest.warns(UserWarning, match="behavioural twin"):

@@ -157,7 +157,7 @@ def test_noise_spreads_the_codes_like_a_gaussian_of_the_set_rms():
     adc = ADC(bits=8, noise=0.5, seed=11)
     k = 100
     centre = adc.to_volts(np.array([k]))[0]
-    codes = adc.convert(np.full((200_000, 1), centre))
+    codes = adc.convert(np.full((200_000, 1), centre), rng=adc.noise_stream())
     freq = {d: np.mean(codes == k + d) for d in (-2, -1, 0, 1, 2)}
 
     def phi(x):
@@ -170,10 +170,13 @@ def test_noise_spreads_the_codes_like_a_gaussian_of_the_set_rms():
     assert expect[0] == pytest.approx(0.6827, abs=1e-4)
     var = sum(d * d * p for d, p in expect.items())
     assert codes.std() == pytest.approx(math.sqrt(var), rel=0.02)
-    # the noise stream is seeded per instance and advances with every conversion
-    again = ADC(bits=8, noise=0.5, seed=11)
-    np.testing.assert_array_equal(again.convert(np.full((50, 1), centre)), codes[:50])
-    assert not np.array_equal(again.convert(np.full((50, 1), centre)), codes[:50])
+    # the noise stream is seeded by the ADC's seed and advances with every conversion; a noisy
+    # conversion without a stream is refused
+    stream = ADC(bits=8, noise=0.5, seed=11).noise_stream()
+    np.testing.assert_array_equal(adc.convert(np.full((50, 1), centre), rng=stream), codes[:50])
+    assert not np.array_equal(adc.convert(np.full((50, 1), centre), rng=stream), codes[:50])
+    with pytest.raises(InvalidParameterError, match="rng"):
+        adc.convert(np.full((5, 1), centre))
     # a noiseless ADC is deterministic
     quiet = ADC(bits=8)
     np.testing.assert_array_equal(quiet.convert(np.full((10, 1), centre)), k)

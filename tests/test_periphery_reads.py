@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from spicelim import Crossbar
-from spicelim.errors import InvalidParameterError
+from spicelim.errors import InvalidParameterError, MissingCapability
 from spicelim.periphery import (
     ADC,
     DAC,
@@ -28,7 +28,7 @@ V = RNG.uniform(0.0, 0.2, (5, 8))
 @pytest.mark.parametrize("tia", [TIA(r_f=2e4), TIA(r_f=2e4, gain=300.0, v_out_max=0.6)])
 def test_netlist_quantizer_agrees_with_python(tia, spice_backend):
     adc = ADC(bits=6, full_scale=0.5, dnl=0.3, inl=0.7, offset=0.01, gain_error=-0.02, seed=4)
-    with Crossbar(8, 6, r_row=2.5, r_col=2.5, tia=tia, adc=adc, spice=spice_backend) as xb:
+    with Crossbar(8, 6, r_row=2.5, r_col=2.5, tia=tia, adc=adc, backends={"spice": spice_backend}) as xb:
         xb.set_conductance(G)
         python = xb.read_codes(V, backend="spice")
         netlist = xb.read_codes(V, backend="spice", quantizer="netlist")
@@ -63,12 +63,12 @@ def test_calibrated_full_scale_follows_each_column():
     assert np.all(err <= (2 * fs / 64 / 1e4) / 2 * (1 + 1e-9))
 
 
-def test_adc_needs_a_tia_and_the_netlist_quantizer_needs_spice():
+def test_adc_needs_a_tia_and_the_netlist_quantizer_needs_a_backend_that_simulates_it():
     with pytest.raises(InvalidParameterError, match="tia"):
         Crossbar(2, 2, adc=ADC(bits=4))
     with Crossbar(2, 2, tia=TIA(r_f=1e4), adc=ADC(bits=4)) as xb:
         xb.set_conductance(np.full((2, 2), 1e-5))
-        with pytest.raises(InvalidParameterError, match="spice"):
+        with pytest.raises(MissingCapability, match="netlist_quantizer"):
             xb.read(np.array([0.1, 0.1]), backend="fast", quantizer="netlist")
         with pytest.raises(InvalidParameterError, match="quantizer"):
             xb.read(np.array([0.1, 0.1]), backend="fast", quantizer="verilog")
@@ -117,7 +117,7 @@ def test_read_energy_of_a_single_cell_by_hand(backend, spice_backend):
     g, r_s, v, r_f, a0, t = 1e-4, 200.0, 0.2, 5e3, 100.0, 50e-9
     tia = TIA(r_f=r_f, gain=a0, energy_per_read=3e-13)
     adc = ADC(bits=6, full_scale=1.0, energy_per_conversion=2e-12)
-    with Crossbar(1, 1, r_source=r_s, tia=tia, adc=adc, spice=spice_backend) as xb:
+    with Crossbar(1, 1, r_source=r_s, tia=tia, adc=adc, backends={"spice": spice_backend}) as xb:
         xb.set_conductance([[g]])
         cost = read_cost(xb, np.array([[v]]), backend=backend, t_read=t, t_adc=20e-9, dac_energy=1e-13)
     current = v / (r_s + 1 / g + r_f / (1 + a0))
@@ -142,13 +142,28 @@ def test_bad_encoded_read_input():
         DifferentialPairs(g_min=2e-5, g_max=1e-6)
 
 
-def test_netlist_quantizer_refuses_arrays_with_read_noise():
+@pytest.mark.spice
+@pytest.mark.parametrize("tia", [TIA(r_f=2e4), TIA(r_f=2e4, gain=300.0, v_out_max=0.6)])
+def test_read_noise_enters_at_the_sense_node_on_every_backend_and_quantizer(tia, spice_backend):
+    """Device read noise is a current into each sense node: the TIA (and its rails), the netlist
+    quantizer and the Python one all see it, and the same seed gives the same codes everywhere."""
     from spicelim import Variability
 
-    with Crossbar(2, 2, tia=TIA(r_f=1e4), adc=ADC(bits=4), variability=Variability(read_noise=0.1)) as xb:
-        xb.set_conductance(np.full((2, 2), 1e-5))
-        with pytest.raises(InvalidParameterError, match="read noise"):
-            xb.read(np.array([0.1, 0.1]), backend="spice", quantizer="netlist")
+    adc = ADC(bits=6, full_scale=0.5, seed=4)
+    codes = {}
+    for how in ("python", "netlist", "fast", "quiet"):
+        var = Variability(read_noise=0.0 if how == "quiet" else 0.3, seed=9)
+        with Crossbar(8, 6, r_row=2.5, r_col=2.5, tia=tia, adc=adc, variability=var,
+                      backends={"spice": spice_backend}) as xb:
+            xb.set_conductance(G)
+            backend = "fast" if how == "fast" else "spice"
+            codes[how] = xb.read_codes(V, backend=backend, quantizer="netlist" if how == "netlist" else "python")
+    np.testing.assert_array_equal(codes["python"], codes["netlist"])
+    np.testing.assert_array_equal(codes["python"], codes["fast"])
+    assert np.mean(codes["python"] != codes["quiet"]) > 0.3  # 30 % per device: about 10 % of each line current
+
+
+def test_netlist_quantizer_needs_an_adc():
     with Crossbar(2, 2, tia=TIA(r_f=1e4)) as xb:
         xb.set_conductance(np.full((2, 2), 1e-5))
         with pytest.raises(InvalidParameterError, match="needs an ADC"):
@@ -163,7 +178,7 @@ def test_public_read_through_tia_and_adc_in_spice(spice_backend):
     fs = 0.5
     tia, adc = TIA(r_f=2e4), ADC(bits=6, full_scale=fs)
     xb = spicelim.Crossbar(rows=8, cols=6, cell="0T1R", r_row=0.0, r_col=0.0, r_source=0.0, tia=tia, adc=adc,
-                           spice=spice_backend)
+                           backends={"spice": spice_backend})
     xb.set_conductance(G)
     i = xb.read(V, backend="spice")
     assert i.shape == (5, 6)

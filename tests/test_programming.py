@@ -8,7 +8,7 @@ from scipy.optimize import brentq, root
 
 from spicelim import Crossbar
 from spicelim.devices import VTEAM, SoftBoundsRRAM
-from spicelim.errors import InvalidParameterError, ShapeError
+from spicelim.errors import InvalidParameterError, MissingCapability, ShapeError
 from spicelim.fast.transient import level1_nmos
 from spicelim.programming import (
     PulseSchedule,
@@ -165,7 +165,7 @@ def test_reference_pulses_on_an_ideal_array_follow_the_closed_form():
     sched = PulseSchedule.from_slots(row_update((1, 3), "0T1R", 0, [n, n, 0], DEV.v_set_ref, DEV.v_reset_ref), timing)
     with Crossbar(1, 3, device=DEV) as xb:
         xb.set_state(g0)
-        out = xb.apply_pulses(sched, backend="fast")
+        out = xb.apply_pulses(sched, backend="fast").state
     want = DEV.g_max - (DEV.g_max - g0[0, :2]) * (1 - DEV.alpha_set) ** n
     np.testing.assert_allclose(out[0, :2], want, rtol=2e-5)
     assert out[0, 2] == g0[0, 2]  # inhibited at V/2 = 0.75 V < v_set_th
@@ -218,7 +218,7 @@ def test_fast_1t1r_pulse_matches_an_independent_series_circuit(polarity, v_line,
     slot = row_slot((1, 1), "1T1R", 0, [True], amp, v_gate=v_gate)
     with Crossbar(1, 1, cell="1T1R", r_source=200.0, device=DEV) as xb:
         xb.set_state([[g0]])
-        out = xb.apply_pulses(PulseSchedule.from_slots([slot], timing), backend="fast", max_step=2e-10)[0, 0]
+        out = xb.apply_pulses(PulseSchedule.from_slots([slot], timing), backend="fast", max_step=2e-10).state[0, 0]
     ref = _series_reference(v_line, v_gate, 200.0, g0, timing, polarity)
     assert abs(ref - g0) > 0.004 * SPAN  # the pulse does move the state
     assert abs(out - ref) < 1e-3 * abs(ref - g0)
@@ -232,7 +232,7 @@ def test_gate_voltage_sets_the_compliance():
         slot = row_slot((1, 1), "1T1R", 0, [True], 2.0, v_gate=v_gate)
         with Crossbar(1, 1, cell="1T1R", device=DEV) as xb:
             xb.set_state([[1.2e-5]])
-            results[v_gate] = xb.apply_pulses(PulseSchedule.from_slots([slot], timing), backend="fast")[0, 0]
+            results[v_gate] = xb.apply_pulses(PulseSchedule.from_slots([slot], timing), backend="fast").state[0, 0]
     assert 1.2e-5 < results[1.2] < results[1.5] < results[5.0]
     # saturation current at V_G = 1.2 V, and the device voltage it allows at G = 12 uS: well below 2 V
     i_sat = KP * 2 / 2 * (1.2 - VTO) ** 2 * (1 + LAMBDA * 1.0)
@@ -255,7 +255,7 @@ def test_programming_needs_a_device_and_a_matching_schedule():
             xb.apply_pulses(sched, backend="fast")
     with Crossbar(2, 2, device=DEV) as xb:
         xb.set_state(np.full((2, 2), 5e-6))
-        with pytest.raises(InvalidParameterError, match="reads only"):
+        with pytest.raises(MissingCapability, match="transient"):
             xb.apply_pulses(sched, backend="ideal")
         with pytest.raises(InvalidParameterError, match="max_step"):
             xb.apply_pulses(sched, backend="fast", max_step=-1.0)
@@ -274,9 +274,9 @@ def test_spice_and_fast_programming_agree(cell, scheme, spice_backend):
                                      PulseTiming())
     out = {}
     for backend in ("fast", "spice"):
-        with Crossbar(4, 4, cell=cell, r_row=2.0, r_col=2.0, r_source=20.0, device=DEV, spice=spice_backend) as xb:
+        with Crossbar(4, 4, cell=cell, r_row=2.0, r_col=2.0, r_source=20.0, device=DEV, backends={"spice": spice_backend}) as xb:
             xb.set_state(s0)
-            out[backend] = xb.apply_pulses(sched, backend=backend)
+            out[backend] = xb.apply_pulses(sched, backend=backend).state
     moved = np.abs(out["spice"] - s0)
     assert moved.max() > 0.02 * SPAN
     assert np.max(np.abs(out["fast"] - out["spice"])) < 0.01 * SPAN
@@ -290,9 +290,9 @@ def test_spice_programming_of_vteam_array_agrees_with_fast(spice_backend):
     sched = PulseSchedule.from_slots(slots, PulseTiming(width=2e-6, rise=20e-9, fall=20e-9, gap=50e-9))
     out = {}
     for backend in ("fast", "spice"):
-        with Crossbar(3, 3, r_row=1.0, r_col=1.0, device=dev, spice=spice_backend) as xb:
+        with Crossbar(3, 3, r_row=1.0, r_col=1.0, device=dev, backends={"spice": spice_backend}) as xb:
             xb.set_state(s0)
-            out[backend] = xb.apply_pulses(sched, backend=backend)
+            out[backend] = xb.apply_pulses(sched, backend=backend).state
     span = dev.w_off - dev.w_on
     assert abs(out["spice"][1, 1] - 1.5e-9) > 0.05 * span and abs(out["spice"][0, 2] - 1.5e-9) > 0.05 * span
     np.testing.assert_array_equal(np.delete(out["fast"].ravel(), [2, 4]), 1.5e-9)  # V/3 = 0.283 V < v_off
@@ -305,11 +305,10 @@ def test_update_energy_of_a_sub_threshold_pulse_by_hand(backend, r_source, spice
     """A 0.6 V pulse (below the 0.8 V threshold) on one 10 uS cell: E = integral of V(t)^2 / (r_s + 1/G) dt."""
     timing = PulseTiming(width=50e-9, rise=5e-9, fall=5e-9, gap=10e-9)
     sched = PulseSchedule.from_slots([cell_slot((1, 1), "0T1R", 0, 0, 0.6)], timing)
-    with Crossbar(1, 1, r_source=r_source, device=DEV, spice=spice_backend) as xb:
+    with Crossbar(1, 1, r_source=r_source, device=DEV, backends={"spice": spice_backend}) as xb:
         xb.set_state([[1e-5]])
-        out = xb.apply_pulses(sched, backend=backend, measure_energy=True)
-        cost = xb.last_update
-    assert out[0, 0] == 1e-5
+        cost = xb.apply_pulses(sched, backend=backend, measure_energy=True)
+    assert cost.state[0, 0] == 1e-5
     t = np.linspace(0, sched.duration, 200001)
     v = sched.interpolate(t)[0][:, 0]
     # the device is 10 uS with v_nl = 10 V: sinh makes it ohmic to 1e-3 V^2/V^2; solve the divider for the current
@@ -327,9 +326,8 @@ def test_update_energy_agrees_between_backends_on_a_1t1r_array(spice_backend):
                                                   v_gate_set=1.8, v_gate_reset=4.7), PulseTiming())
     energy = {}
     for backend in ("fast", "spice"):
-        with Crossbar(3, 3, cell="1T1R", r_row=1.0, r_col=1.0, r_source=10.0, device=DEV, spice=spice_backend) as xb:
+        with Crossbar(3, 3, cell="1T1R", r_row=1.0, r_col=1.0, r_source=10.0, device=DEV, backends={"spice": spice_backend}) as xb:
             xb.set_state(np.full((3, 3), 8e-6))
-            xb.apply_pulses(sched, backend=backend, measure_energy=True)
-            energy[backend] = xb.last_update.energy
+            energy[backend] = xb.apply_pulses(sched, backend=backend, measure_energy=True).energy
     assert energy["spice"] > 0
     assert energy["fast"] == pytest.approx(energy["spice"], rel=0.02)

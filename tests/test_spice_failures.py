@@ -65,7 +65,7 @@ def test_rejected_netlist_is_a_simulation_error(tmp_path):
 
 def test_timeout_kills_and_restarts_worker(tmp_path, rng):
     backend = spicelim.spice.SpiceBackend(run_dir=tmp_path, timeout_s=0.05)
-    xb = spicelim.Crossbar(48, 48, r_row=1.0, r_col=1.0, spice=backend)
+    xb = spicelim.Crossbar(48, 48, r_row=1.0, r_col=1.0, backends={"spice": backend})
     xb.set_conductance(rng.uniform(1e-6, 1e-4, (48, 48)))
     with pytest.raises(SimulationTimeout) as info:
         xb.read(rng.uniform(-0.2, 0.2, (64, 48)), backend="spice")
@@ -78,7 +78,7 @@ def test_timeout_kills_and_restarts_worker(tmp_path, rng):
 
 def test_worker_crash_is_reported(tmp_path, rng):
     backend = spicelim.spice.SpiceBackend(run_dir=tmp_path)
-    xb = spicelim.Crossbar(64, 64, r_row=1.0, r_col=1.0, spice=backend)
+    xb = spicelim.Crossbar(64, 64, r_row=1.0, r_col=1.0, backends={"spice": backend})
     xb.set_conductance(rng.uniform(1e-6, 1e-4, (64, 64)))
     xb.read(np.full(64, 0.1), backend="spice")  # start the worker
     pid = backend.worker.pid
@@ -104,7 +104,7 @@ def _rss_kb(pid):
 
 def test_memory_stays_flat_over_1000_reads(tmp_path, rng):
     backend = spicelim.spice.SpiceBackend(run_dir=tmp_path)
-    xb = spicelim.Crossbar(16, 16, r_row=2.5, r_col=2.5, spice=backend)
+    xb = spicelim.Crossbar(16, 16, r_row=2.5, r_col=2.5, backends={"spice": backend})
     xb.set_conductance(rng.uniform(1e-6, 1e-4, (16, 16)))
     v = rng.uniform(-0.2, 0.2, (4, 16))
     for _ in range(50):

@@ -21,7 +21,7 @@ def rel_err(a, b):
 
 @pytest.mark.parametrize("m,n,r_row,r_col,r_source", CASES)
 def test_spice_equals_fast_passive(spice_backend, rng, m, n, r_row, r_col, r_source):
-    xb = spicelim.Crossbar(m, n, "0T1R", r_row=r_row, r_col=r_col, r_source=r_source, spice=spice_backend)
+    xb = spicelim.Crossbar(m, n, "0T1R", r_row=r_row, r_col=r_col, r_source=r_source, backends={"spice": spice_backend})
     xb.set_conductance(rng.uniform(1e-6, 1e-3, (m, n)))
     v = rng.uniform(-0.3, 0.3, (4, m))
     u = rng.uniform(-0.3, 0.3, (4, n))
@@ -33,11 +33,11 @@ def test_spice_equals_fast_passive(spice_backend, rng, m, n, r_row, r_col, r_sou
 
 
 def test_spice_1x1_and_2x2_by_hand(spice_backend):
-    xb = spicelim.Crossbar(1, 1, r_row=3.0, r_col=2.0, r_source=5.0, spice=spice_backend)
+    xb = spicelim.Crossbar(1, 1, r_row=3.0, r_col=2.0, r_source=5.0, backends={"spice": spice_backend})
     xb.set_conductance([[1e-3]])
     assert xb.read([0.25], backend="spice")[0] == pytest.approx(0.25 / (5 + 3 + 1000 + 2), rel=1e-9)
     g = np.array([[1e-3, 4e-4], [2e-4, 8e-4]])
-    xb = spicelim.Crossbar(2, 2, spice=spice_backend)  # ideal lines: i = v @ G exactly
+    xb = spicelim.Crossbar(2, 2, backends={"spice": spice_backend})  # ideal lines: i = v @ G exactly
     xb.set_conductance(g)
     v = np.array([0.3, -0.2])
     np.testing.assert_allclose(xb.read(v, backend="spice"), v @ g, rtol=1e-9)
@@ -47,7 +47,7 @@ def test_spice_1x1_and_2x2_by_hand(spice_backend):
 @pytest.mark.parametrize("cell", ["0T1R", "1T1R"])
 def test_spice_against_independent_solver(spice_backend, rng, cell):
     g = rng.uniform(1e-6, 1e-4, (3, 4))
-    xb = spicelim.Crossbar(3, 4, cell, r_row=2.0, r_col=3.0, r_source=10.0, spice=spice_backend)
+    xb = spicelim.Crossbar(3, 4, cell, r_row=2.0, r_col=3.0, r_source=10.0, backends={"spice": spice_backend})
     xb.set_conductance(g)
     v = np.array([0.2, -0.1, 0.15])
     u = np.array([0.1, 0.2, -0.2, 0.05])
@@ -59,7 +59,7 @@ def test_spice_against_independent_solver(spice_backend, rng, cell):
 
 def test_1t1r_fast_linear_selector_error_is_small(spice_backend, rng):
     """The fast model's linear on-resistance (at V_S = 0) against the level-1 transistor in ngspice."""
-    xb = spicelim.Crossbar(16, 16, "1T1R", r_row=2.5, r_col=2.5, spice=spice_backend)
+    xb = spicelim.Crossbar(16, 16, "1T1R", r_row=2.5, r_col=2.5, backends={"spice": spice_backend})
     xb.set_conductance(rng.uniform(1e-6, 1e-4, (16, 16)))
     v = rng.uniform(-0.2, 0.2, (4, 16))
     assert rel_err(xb.read(v, backend="fast"), xb.read(v, backend="spice")) < 1e-3
@@ -69,7 +69,7 @@ def test_1t1r_fast_linear_selector_error_is_small(spice_backend, rng):
 
 
 def test_spice_reciprocity_and_conservation(spice_backend, rng):
-    xb = spicelim.Crossbar(5, 3, r_row=3.0, r_col=1.0, spice=spice_backend)
+    xb = spicelim.Crossbar(5, 3, r_row=3.0, r_col=1.0, backends={"spice": spice_backend})
     xb.set_conductance(rng.uniform(1e-5, 1e-3, (5, 3)))
     fwd = xb.read(np.eye(5), backend="spice")
     bwd = xb.read(np.eye(3), backend="spice", transpose=True)
@@ -81,7 +81,7 @@ def test_spice_reciprocity_and_conservation(spice_backend, rng):
 
 @pytest.mark.parametrize("cell", ["0T1R", "1T1R"])
 def test_spice_node_maps_match_fast(spice_backend, rng, cell):
-    xb = spicelim.Crossbar(6, 5, cell, r_row=5.0, r_col=5.0, r_source=2.0, spice=spice_backend)
+    xb = spicelim.Crossbar(6, 5, cell, r_row=5.0, r_col=5.0, r_source=2.0, backends={"spice": spice_backend})
     xb.set_conductance(rng.uniform(1e-5, 1e-4, (6, 5)))
     v = rng.uniform(0.1, 0.3, (2, 6))
     a, b = xb.solve(v, backend="spice"), xb.solve(v, backend="fast")
@@ -93,7 +93,7 @@ def test_spice_node_maps_match_fast(spice_backend, rng, cell):
 @pytest.mark.parametrize("cell", ["0T1R", "1T1R"])
 @pytest.mark.parametrize("scheme", ["float", "V/2", "V/3"])
 def test_sneak_read_spice_equals_fast(spice_backend, rng, scheme, cell):
-    xb = spicelim.Crossbar(6, 6, cell, r_row=2.5, r_col=2.5, r_source=5.0, spice=spice_backend)
+    xb = spicelim.Crossbar(6, 6, cell, r_row=2.5, r_col=2.5, r_source=5.0, backends={"spice": spice_backend})
     xb.set_conductance(rng.uniform(1e-6, 1e-4, (6, 6)))
     a = xb.read_cell(2, 3, v_read=0.3, scheme=scheme, backend="spice")
     b = xb.read_cell(2, 3, v_read=0.3, scheme=scheme, backend="fast")
@@ -104,7 +104,7 @@ def test_sneak_read_spice_equals_fast(spice_backend, rng, scheme, cell):
 
 def test_sneak_2x2_by_hand(spice_backend):
     g = np.array([[1e-4, 2e-4], [4e-4, 5e-4]])
-    xb = spicelim.Crossbar(2, 2, spice=spice_backend)
+    xb = spicelim.Crossbar(2, 2, backends={"spice": spice_backend})
     xb.set_conductance(g)
     r = xb.read_cell(0, 0, v_read=0.2, scheme="float", backend="spice")
     assert r.sneak_current == pytest.approx(0.2 / (1 / g[0, 1] + 1 / g[1, 1] + 1 / g[1, 0]), rel=1e-9)
@@ -112,7 +112,7 @@ def test_sneak_2x2_by_hand(spice_backend):
 
 def test_batches_split_across_netlists(tmp_path, rng):
     backend = spicelim.spice.SpiceBackend(run_dir=tmp_path, max_batch=3)
-    xb = spicelim.Crossbar(4, 5, r_row=1.0, r_col=1.0, spice=backend)
+    xb = spicelim.Crossbar(4, 5, r_row=1.0, r_col=1.0, backends={"spice": backend})
     xb.set_conductance(rng.uniform(1e-6, 1e-4, (4, 5)))
     v = rng.uniform(-0.2, 0.2, (7, 4))
     assert rel_err(xb.read(v, backend="spice"), xb.read(v, backend="fast")) < 1e-6

@@ -20,7 +20,7 @@ def single_cell(g, r_series, v_in, a0, r_f, v_plus=0.0):
 def test_finite_gain_single_cell_matches_the_closed_form(backend, spice_backend):
     g, r_wire, r_src, v = 1e-4, 5.0, 100.0, 0.2
     tia = TIA(r_f=5e3, gain=50.0, offset=2e-3)
-    with Crossbar(1, 1, r_row=r_wire, r_col=r_wire, r_source=r_src, tia=tia, spice=spice_backend) as xb:
+    with Crossbar(1, 1, r_row=r_wire, r_col=r_wire, r_source=r_src, tia=tia, backends={"spice": spice_backend}) as xb:
         xb.set_conductance([[g]])
         v_out = xb.read_tia_output(np.array([v]), backend=backend)[0]
         read = xb.read(np.array([v]), backend=backend)[0]
@@ -36,11 +36,11 @@ def test_very_large_gain_matches_the_ideal_virtual_ground(backend, spice_backend
     rng = np.random.default_rng(1)
     g = rng.uniform(1e-6, 2e-5, (8, 6))
     v = rng.uniform(0, 0.2, (3, 8))
-    with Crossbar(8, 6, r_row=2.5, r_col=2.5, spice=spice_backend) as plain:
+    with Crossbar(8, 6, r_row=2.5, r_col=2.5, backends={"spice": spice_backend}) as plain:
         plain.set_conductance(g)
         ideal = plain.read(v, backend=backend)
     for tia in (TIA(r_f=1e4), TIA(r_f=1e4, gain=1e9)):
-        with Crossbar(8, 6, r_row=2.5, r_col=2.5, tia=tia, spice=spice_backend) as xb:
+        with Crossbar(8, 6, r_row=2.5, r_col=2.5, tia=tia, backends={"spice": spice_backend}) as xb:
             xb.set_conductance(g)
             np.testing.assert_allclose(xb.read(v, backend=backend), ideal, rtol=1e-6, atol=1e-6 * np.abs(ideal).max())
             np.testing.assert_allclose(xb.read_tia_output(v, backend=backend), -ideal * 1e4, rtol=1e-6,
@@ -64,7 +64,7 @@ def test_finite_gain_changes_the_ir_drop_of_a_column():
 def test_saturated_outputs_clip_and_the_sense_node_floats(backend, spice_backend):
     g = np.array([[1e-4, 1e-6]])
     tia = TIA(r_f=1e5, gain=1e4, v_out_max=1.0)
-    with Crossbar(1, 2, tia=tia, spice=spice_backend) as xb:
+    with Crossbar(1, 2, tia=tia, backends={"spice": spice_backend}) as xb:
         xb.set_conductance(g)
         v_out = xb.read_tia_output(np.array([0.2]), backend=backend)
     # column 0 wants -2 V: clipped to -1 V, so its sense node rises to keep r_f's current:
@@ -72,7 +72,7 @@ def test_saturated_outputs_clip_and_the_sense_node_floats(backend, spice_backend
     i_sat = 1.2 * 1e-4 / (1 + 1e-4 * 1e5)
     assert v_out[0] == pytest.approx(-1.0, abs=1e-6)
     assert v_out[1] == pytest.approx(-0.2 * 1e-6 * 1e5 * (1e4 / (1e4 + 1 + 1e-6 * 1e5)), rel=1e-6)
-    with Crossbar(1, 2, tia=tia, spice=spice_backend) as xb:
+    with Crossbar(1, 2, tia=tia, backends={"spice": spice_backend}) as xb:
         xb.set_conductance(g)
         assert xb.read(np.array([0.2]), backend=backend)[0] == pytest.approx(1e-5, rel=1e-6)  # -V_out / r_f
         sensed = xb.sense(np.array([0.2]), backend=backend).sensed_current[0]
@@ -96,7 +96,7 @@ def test_mixed_sign_inputs_saturate_both_rails_like_ngspice(spice_backend):
     for _ in range(12):
         g = rng.uniform(1e-6, 2e-5, (3, 3))
         v = rng.uniform(-0.2, 0.2, (4, 3))
-        with Crossbar(3, 3, r_row=1.0, r_col=1.0, tia=tia, spice=spice_backend) as xb:
+        with Crossbar(3, 3, r_row=1.0, r_col=1.0, tia=tia, backends={"spice": spice_backend}) as xb:
             xb.set_conductance(g)
             fast = xb.read_tia_output(v, backend="fast")
             spice = xb.read_tia_output(v, backend="spice")

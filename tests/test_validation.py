@@ -29,7 +29,7 @@ def test_bad_array_parameters(kwargs, match):
 @pytest.fixture
 def xb(tmp_path):
     backend = SpiceBackend(run_dir=tmp_path / "runs")
-    x = spicelim.Crossbar(3, 4, r_row=1.0, r_col=1.0, spice=backend)
+    x = spicelim.Crossbar(3, 4, r_row=1.0, r_col=1.0, backends={"spice": backend})
     yield x
     backend.close()
 
@@ -70,7 +70,7 @@ def test_unknown_backend_and_missing_state(xb):
     with pytest.raises(InvalidParameterError, match="no device state"):
         xb.read(np.ones(3), backend="fast")
     xb.set_conductance(np.full((3, 4), 1e-5))
-    with pytest.raises(InvalidParameterError, match="backend must be one of"):
+    with pytest.raises(InvalidParameterError, match="unknown backend"):
         xb.read(np.ones(3), backend="hspice")
 
 

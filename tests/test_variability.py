@@ -13,10 +13,10 @@ SPAN = DEV.g_max - DEV.g_min
 
 
 def programmed(var, counts, s0=8e-6, shape=(6, 6), backend="fast", spice=None):
-    with Crossbar(*shape, device=DEV, variability=var, spice=spice) as xb:
+    with Crossbar(*shape, device=DEV, variability=var, backends=None if spice is None else {"spice": spice}) as xb:
         xb.set_state(np.full(shape, s0))
         sched = PulseSchedule.from_slots(array_update(shape, "0T1R", counts, 1.5, -1.5, "V/3"), PulseTiming())
-        return xb.apply_pulses(sched, backend=backend), xb.stuck.copy()
+        return xb.apply_pulses(sched, backend=backend).state, xb.stuck.copy()
 
 
 def test_same_seed_same_array_other_seed_other_array():
@@ -71,7 +71,7 @@ def test_d2d_spread_is_lognormal_per_cell_and_changes_the_response():
     with Crossbar(4, 4, device=DEV, variability=var) as xb:
         xb.set_state(np.full((4, 4), 5e-6))
         out = xb.apply_pulses(PulseSchedule.from_slots(array_update((4, 4), "0T1R", counts, DEV.v_set_ref,
-                                                                    DEV.v_reset_ref, "V/3"), timing), backend="fast")
+                                                                    DEV.v_reset_ref, "V/3"), timing), backend="fast").state
         alpha = xb.variation.cell_params["alpha_set"]
     # later rows' pulses also disturb earlier rows at V/3 = 0.5 V < v_set_th: no disturb
     np.testing.assert_allclose(out, DEV.g_max - (DEV.g_max - 5e-6) * (1 - alpha), rtol=1e-5)
@@ -89,7 +89,7 @@ def test_finite_levels_snap_states():
         xb.set_state(np.full((3, 3), DEV.g_min + 0.3 * SPAN))
         np.testing.assert_allclose(xb.state, DEV.g_min + 0.25 * SPAN)
         sched = PulseSchedule.from_slots(array_update((3, 3), "0T1R", np.ones((3, 3), int), 1.5, -1.5), PulseTiming())
-        out = xb.apply_pulses(sched, backend="fast")
+        out = xb.apply_pulses(sched, backend="fast").state
         x = (out - DEV.g_min) / SPAN
         np.testing.assert_allclose(x * 4, np.round(x * 4), atol=1e-9)
 
@@ -129,7 +129,7 @@ def test_spice_reads_and_programs_each_cell_with_its_own_parameters(spice_backen
     fast, _ = programmed(var, counts, shape=(3, 3))
     spice, _ = programmed(var, counts, shape=(3, 3), backend="spice", spice=spice_backend)
     assert np.max(np.abs(fast - spice)) < 0.01 * SPAN
-    with Crossbar(3, 3, r_row=1.0, r_col=1.0, device=DEV, variability=var, spice=spice_backend) as xb:
+    with Crossbar(3, 3, r_row=1.0, r_col=1.0, device=DEV, variability=var, backends={"spice": spice_backend}) as xb:
         xb.set_state(spice)
         v = np.array([0.1, 0.2, 0.15])
         np.testing.assert_allclose(xb.read(v, backend="spice"), xb.read(v, backend="fast"), rtol=2e-4)
@@ -143,9 +143,9 @@ def test_spread_of_a_threshold_programs_on_both_backends(backend, spice_backend)
     sched = PulseSchedule.from_slots(array_update((3, 3), "0T1R", counts, 1.2, -1.2, "V/3"), PulseTiming())
     out = {}
     for label, variability, be in (("spread", var, backend), ("fast", var, "fast"), ("nominal", None, "fast")):
-        with Crossbar(3, 3, device=DEV, variability=variability, spice=spice_backend) as xb:
+        with Crossbar(3, 3, device=DEV, variability=variability, backends={"spice": spice_backend}) as xb:
             xb.set_state(np.full((3, 3), 8e-6))
-            out[label] = xb.apply_pulses(sched, backend=be)
+            out[label] = xb.apply_pulses(sched, backend=be).state
     assert np.max(np.abs(out["spread"] - out["fast"])) < 0.01 * SPAN
     assert np.max(np.abs(out["fast"] - out["nominal"])) > 0.002 * SPAN  # a 10 % threshold spread shows at 1.2 V
 
@@ -160,5 +160,5 @@ def test_reading_does_not_change_what_programming_gives():
             for _ in range(reads):
                 xb.read(np.full(4, 0.1), backend="fast")
             sched = PulseSchedule.from_slots(array_update((4, 4), "0T1R", counts, 1.5, -1.5), PulseTiming())
-            results.append(xb.apply_pulses(sched, backend="fast"))
+            results.append(xb.apply_pulses(sched, backend="fast").state)
     np.testing.assert_array_equal(results[0], results[1])

@@ -22,7 +22,7 @@ def test_write_verify_32x32_1t1r_reaches_targets_and_reports_stuck_cells():
     """At least 99 % of healthy cells end within tolerance; stuck cells are given up on, not looped on."""
     var = Variability(c2c=0.1, d2d={"alpha_set": 0.1, "alpha_reset": 0.1}, stuck_on=0.005, stuck_off=0.005, seed=3)
     rng = np.random.default_rng(1)
-    with Crossbar(32, 32, cell="1T1R", r_row=1.0, r_col=1.0, device=DEV, variability=var) as xb:
+    with Crossbar(32, 32, cell="1T1R", r_row=1.0, r_col=1.0, device=DEV, variability=var, backend="fast") as xb:
         xb.set_state(rng.uniform(DEV.g_min, DEV.g_max, (32, 32)))
         target = rng.uniform(3e-6, 17e-6, (32, 32))
         budget = 60
@@ -43,7 +43,7 @@ def test_write_verify_32x32_1t1r_reaches_targets_and_reports_stuck_cells():
 
 def test_write_verify_with_an_impossible_tolerance_stops_at_the_budget():
     rng = np.random.default_rng(2)
-    with Crossbar(4, 4, cell="1T1R", device=DEV) as xb:
+    with Crossbar(4, 4, cell="1T1R", device=DEV, backend="fast") as xb:
         xb.set_state(np.full((4, 4), 4e-6))
         rep = write_verify(xb, rng.uniform(5e-6, 15e-6, (4, 4)), PULSES, 1e-12, max_pulses=12, progress=False)
     assert rep.iterations == 12 and np.all(rep.pulses == 12)
@@ -56,7 +56,7 @@ def test_open_loop_lands_near_targets_without_noise_and_worse_with_it():
     target = rng.uniform(3e-6, 17e-6, (6, 6))
     errors = {}
     for label, var in (("clean", None), ("noisy", Variability(c2c=0.3, d2d={"alpha_set": 0.3}, seed=1))):
-        with Crossbar(6, 6, cell="1T1R", device=DEV, variability=var) as xb:
+        with Crossbar(6, 6, cell="1T1R", device=DEV, variability=var, backend="fast") as xb:
             xb.set_state(s0)
             rep = program_open_loop(xb, target, PULSES, TOL, max_pulses=60)
             errors[label] = np.abs(rep.error)
@@ -68,7 +68,7 @@ def test_open_loop_lands_near_targets_without_noise_and_worse_with_it():
 def test_write_verify_finds_stuck_cells_through_read_noise():
     var = Variability(read_noise=0.01, stuck_on=0.1, stuck_off=0.1, seed=6)
     rng = np.random.default_rng(3)
-    with Crossbar(8, 8, cell="1T1R", device=DEV, variability=var) as xb:
+    with Crossbar(8, 8, cell="1T1R", device=DEV, variability=var, backend="fast") as xb:
         xb.set_state(np.full((8, 8), 1e-5))
         target = rng.uniform(4e-6, 16e-6, (8, 8))
         # read noise of 1 % is ~0.1 uS here: count a response only above 0.6 uS (cumulative, not per pulse)
@@ -81,7 +81,7 @@ def test_write_verify_finds_stuck_cells_through_read_noise():
 
 def test_targets_are_what_a_read_measures():
     """A 1T1R cell reads as the device in series with the selector: g_max itself is out of reach."""
-    with Crossbar(2, 2, cell="1T1R", device=DEV) as xb:
+    with Crossbar(2, 2, cell="1T1R", device=DEV, backend="fast") as xb:
         xb.set_state(np.full((2, 2), 5e-6))
         top = 1 / (1 / DEV.g_max + xb.params.selector.on_resistance)
         with pytest.raises(InvalidParameterError, match="window"):
@@ -91,7 +91,7 @@ def test_targets_are_what_a_read_measures():
 
 
 def test_programming_rejects_bad_targets_and_options():
-    with Crossbar(2, 2, cell="1T1R", device=DEV) as xb:
+    with Crossbar(2, 2, cell="1T1R", device=DEV, backend="fast") as xb:
         xb.set_state(np.full((2, 2), 5e-6))
         with pytest.raises(InvalidParameterError, match="window"):
             write_verify(xb, np.full((2, 2), 50e-6), PULSES, TOL, progress=False)
@@ -110,7 +110,7 @@ def test_programming_rejects_bad_targets_and_options():
 
 def _deterministic_run(backend, backoff, spice=None):
     rng = np.random.default_rng(5)
-    with Crossbar(3, 3, cell="1T1R", r_row=1.0, r_col=1.0, device=DEV, spice=spice) as xb:
+    with Crossbar(3, 3, cell="1T1R", r_row=1.0, r_col=1.0, device=DEV, backends=None if spice is None else {"spice": spice}) as xb:
         xb.set_state(np.full((3, 3), 4e-6))
         target = rng.uniform(5e-6, 12e-6, (3, 3))
         return write_verify(xb, target, PULSES, TOL, max_pulses=40, backend=backend, backoff=backoff, progress=False)

@@ -11,6 +11,8 @@ implementations share one definition:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -104,3 +106,15 @@ class MemristorModel:
             f"Bm p n I = {current}",
             ".ends",
         ])
+
+
+def with_cell_params(device, cell_params: Mapping[str, np.ndarray] | None, flat: bool = False):
+    """`device` with its spread parameters as per-cell arrays ((M, N), or (M*N,) if flat): numpy equations only."""
+    if not cell_params:
+        return device
+    clone = object.__new__(type(device))
+    for f in fields(device):
+        object.__setattr__(clone, f.name, getattr(device, f.name))
+    for name, value in cell_params.items():
+        object.__setattr__(clone, name, value.ravel() if flat else value)
+    return clone

@@ -1,4 +1,4 @@
-"""The "fast" and "ideal" backends: behavioural solves with the same interface as the SPICE backend."""
+"""The "fast" and "ideal" backends: behavioural solves under the same contract as the SPICE backend."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import warnings
 
 import numpy as np
 
+from ..backend import FLOATING_LINES, NODE_VOLTAGES, TRANSIENT, ArrayBackend, ArraySnapshot
 from ..bias import LineBias
-from ..errors import InvalidParameterError
 from ..params import CrossbarParams
-from ..results import OperatingPoints
+from ..registry import register_backend
+from ..results import OperatingPoints, PulseResult
+from ..validation import positive_int
 from .blocks import BlockSystem
 from .nodal import NodalSystem, terminal_pattern
 from .transient import run_schedule
@@ -36,24 +38,42 @@ def warn_if_selector_nonlinear(params: CrossbarParams, bias: LineBias) -> None:
                       " use backend='spice' for this read", stacklevel=4)
 
 
-class FastBackend:
-    """Exact solve of the linear network with wires.
+def _idealised(bias: LineBias, sensed: str | None) -> LineBias:
+    """`bias` with ideal drivers: every resistance zeroed except those of the sense terminals."""
+    keep_rows, keep_cols = sensed == "rows", sensed == "cols"
+    return LineBias(row_v=bias.row_v, col_v=bias.col_v,
+                    row_r=bias.row_r if keep_rows else np.zeros_like(bias.row_r),
+                    col_r=bias.col_r if keep_cols else np.zeros_like(bias.col_r),
+                    row_float=bias.row_float, col_float=bias.col_float)
 
-    Memristor cells enter as the chord conductance the Crossbar computed from their state; the
-    `device` and `state` arguments are accepted for interface parity and not used.
 
-    Resistive rows and columns use the block elimination of fast.blocks; ideal (zero-ohm) lines
-    and arrays too large for it use the sparse nodal solve of fast.nodal.
+class FastBackend(ArrayBackend):
+    """Exact solve of the linear network with wires, and quasi-static programming transients.
+
+    Memristor cells enter reads as the chord conductance of their state (ArraySnapshot.conductance);
+    1T1R selectors as their linearised on-resistance. Resistive rows and columns use the block
+    elimination of fast.blocks; ideal (zero-ohm) lines and arrays too large for it use the sparse
+    nodal solve of fast.nodal. Programming transients are fast.transient's quasi-static solves of
+    the nonlinear network.
 
     Keeps the factorisations of the last few (device state, terminal pattern) pairs, so repeated
-    reads of an unchanged array (forward and transposed) cost one triangular solve per vector.
+    reads of an unchanged array (forward and transposed) cost one triangular solve per vector. The
+    cache is not part of the backend's state: a pickled FastBackend starts with an empty one.
     """
 
     name = "fast"
+    capabilities = frozenset({TRANSIENT, NODE_VOLTAGES, FLOATING_LINES})
 
     def __init__(self, cache_size: int = 4):
-        self.cache_size = int(cache_size)
-        self._cache: list[NodalSystem] = []
+        self.cache_size = positive_int("cache_size", cache_size)
+        self._cache: list[BlockSystem | NodalSystem] = []
+
+    def __getstate__(self):
+        return {"name": self.name, "cache_size": self.cache_size}
+
+    def __setstate__(self, state):
+        self.__init__(state["cache_size"])
+        self.name = state["name"]
 
     def system(self, params: CrossbarParams, conductance: np.ndarray, bias: LineBias) -> BlockSystem | NodalSystem:
         pattern = terminal_pattern(bias)
@@ -67,46 +87,44 @@ class FastBackend:
         self._cache = [entry] + fresh[: self.cache_size - 1]
         return entry
 
-    def operate(self, params: CrossbarParams, conductance: np.ndarray, bias: LineBias, *,
-                rows: bool = True, cols: bool = True, nodes: bool = False, device=None,
-                state: np.ndarray | None = None, cell_params=None) -> OperatingPoints:
+    def solve(self, array: ArraySnapshot, bias: LineBias, *, sensed: str | None = None,
+              nodes: bool = False) -> OperatingPoints:
+        params = array.params
         if params.has_selector:
             warn_if_selector_nonlinear(params, bias)
-        system = self.system(params, conductance, bias)
+        system = self.system(params, array.conductance, bias)
         step = max(1, CHUNK_VALUES // (params.rows * params.cols))  # bound the (M, N, B) work arrays
-        parts = [system.solve(bias.take(k, min(k + step, bias.batch)), rows=rows, nodes=nodes, name=self.name)
+        parts = [system.solve(bias.take(k, min(k + step, bias.batch)), nodes=nodes, name=self.name)
                  for k in range(0, bias.batch, step)]
         return parts[0] if len(parts) == 1 else OperatingPoints.concatenate(parts)
 
-    def apply_pulses(self, params: CrossbarParams, device, state: np.ndarray, schedule, *,
-                     max_step: float | None = None, cell_params=None, cell_device=None,
-                     energy: bool = False, read_limit: float | None = None) -> tuple[np.ndarray, float | None]:
+    def apply_pulses(self, array: ArraySnapshot, schedule, *, max_step: float | None = None,
+                     energy: bool = False) -> PulseResult:
         """Programming transient by quasi-static nonlinear solves (fast.transient).
 
-        Returns (final states (M, N), energy the drivers delivered in joules, or None unless `energy`).
         max_step: longest step, seconds (default: a third of the pulse width; edges always get 4 steps).
-        cell_device: the device with per-cell parameter arrays (device-to-device spread), if any.
-        read_limit: the smallest switching threshold of any cell, volts (default: the device's own).
         """
         max_step = schedule.default_step(3) if max_step is None else max_step
-        if read_limit is None and cell_device is not None:
-            raise InvalidParameterError("with per-cell parameters, pass read_limit (the smallest threshold of any cell)")
-        limit = device.read_limit if read_limit is None else read_limit
-        return run_schedule(params, cell_device if cell_device is not None else device, state, schedule, max_step,
-                            energy=energy, read_limit=limit)
+        final, delivered = run_schedule(array.params, array.cell_device, array.state, schedule, max_step,
+                                        energy=energy, read_limit=array.read_limit)
+        return PulseResult(state=final, energy=delivered, duration=schedule.duration, backend=self.name)
 
     def close(self) -> None:
         self._cache = []
 
 
-class IdealBackend:
+class IdealBackend(ArrayBackend):
     """No wires, no driver resistance, no selector: a forward read is exactly v @ G.
 
-    Bias conditions with floating lines (cell selection) are solved as the same nodal problem with
-    ideal lines, so sneak currents through the devices remain.
+    Sense terminals keep their resistance (a TIA's residual r_f / (1 + A0), or r_f behind a
+    saturated output), solved in closed form: a sensed line j sits at V_j + I_j r_j, so
+    I_j = (sum_i G_ij v_i - V_j sum_i G_ij) / (1 + r_j sum_i G_ij). Bias conditions with floating
+    lines (cell selection) are solved as the same nodal problem with ideal lines, so sneak
+    currents through the devices remain.
     """
 
     name = "ideal"
+    capabilities = frozenset({NODE_VOLTAGES, FLOATING_LINES})
 
     def __init__(self):
         self._fast = FastBackend(cache_size=2)
@@ -115,26 +133,42 @@ class IdealBackend:
     def ideal_params(params: CrossbarParams) -> CrossbarParams:
         return CrossbarParams(rows=params.rows, cols=params.cols, cell="0T1R")
 
-    def operate(self, params: CrossbarParams, conductance: np.ndarray, bias: LineBias, *,
-                rows: bool = True, cols: bool = True, nodes: bool = False, device=None,
-                state: np.ndarray | None = None, cell_params=None) -> OperatingPoints:
-        every_line_held = not (bias.row_float.any() or bias.col_float.any())
-        if every_line_held:
-            # Every line sits at its source voltage: device (i, j) sees row_v[i] - col_v[j].
-            dv = bias.row_v[:, :, None] - bias.col_v[:, None, :]
-            cell_i = conductance * dv
-            row_v = np.broadcast_to(bias.row_v[:, :, None], dv.shape)
-            col_v = np.broadcast_to(bias.col_v[:, None, :], dv.shape)
-            return OperatingPoints(row_current=-cell_i.sum(axis=2), col_current=cell_i.sum(axis=1),
-                                   row_v=row_v if nodes else None, device_low_v=col_v if nodes else None,
-                                   col_v=col_v if nodes else None, conductance=conductance, backend=self.name)
-        ideal = self.ideal_params(params)
-        flat = LineBias(row_v=bias.row_v, col_v=bias.col_v, row_r=np.zeros_like(bias.row_r),
-                        col_r=np.zeros_like(bias.col_r), row_float=bias.row_float, col_float=bias.col_float)
-        return self._fast.system(ideal, conductance, flat).solve(flat, rows=rows, nodes=nodes, name=self.name)
+    def solve(self, array: ArraySnapshot, bias: LineBias, *, sensed: str | None = None,
+              nodes: bool = False) -> OperatingPoints:
+        g = array.conductance
+        flat = _idealised(bias, sensed)
+        if flat.row_float.any() or flat.col_float.any():
+            system = self._fast.system(self.ideal_params(array.params), g, flat)
+            return system.solve(flat, nodes=nodes, name=self.name)
+        # Every line held: the driven side sits at its sources, the sensed side behind its resistances.
+        if sensed == "rows":
+            v_in, v_src, r, gg = flat.col_v, flat.row_v, flat.row_r, g.T
+        else:
+            v_in, v_src, r, gg = flat.row_v, flat.col_v, flat.col_r, g
+        g_sum = gg.sum(axis=0)
+        sensed_i = (v_in @ gg - v_src * g_sum) / (1 + r * g_sum)  # (B, L) into the sense-side terminals
+        v_line = v_src + sensed_i * r  # (B, L) voltage of each sense-side line
+        other_i = -(v_in * gg.sum(axis=1) - v_line @ gg.T)  # (B, K) into the driven-side terminals
+        row_i, col_i = (sensed_i, other_i) if sensed == "rows" else (other_i, sensed_i)
+        row_v = low_v = col_v = None
+        if nodes:
+            rv, cv = (v_line, v_in) if sensed == "rows" else (v_in, v_line)
+            shape = (bias.batch,) + g.shape
+            row_v = np.broadcast_to(rv[:, :, None], shape)
+            col_v = low_v = np.broadcast_to(cv[:, None, :], shape)
+        return OperatingPoints(row_current=row_i, col_current=col_i, row_v=row_v, device_low_v=low_v, col_v=col_v,
+                               conductance=g, backend=self.name)
 
-    def apply_pulses(self, *args, **kwargs):
-        raise InvalidParameterError("the ideal backend models reads only: program with backend='fast' or 'spice'")
+    def __getstate__(self):
+        return {"name": self.name}
+
+    def __setstate__(self, state):
+        self.__init__()
+        self.name = state["name"]
 
     def close(self) -> None:
         self._fast.close()
+
+
+register_backend("fast", FastBackend)
+register_backend("ideal", IdealBackend)

@@ -6,7 +6,7 @@ across the batch is a B-source stepping through a `pwl` table indexed by the vol
 A single input vector is an `.op`.
 
 Every tied line end carries a 0 V ammeter `vt_row{i}` / `vt_col{j}` whose branch current is the
-current flowing from the array into that terminal.
+current flowing from the array into that terminal (at a sensed end, plus any injected current).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..bias import LineBias
+from ..bias import LineBias, SenseTerminals
 from ..network import network_of
 from ..params import CrossbarParams
 from .safety import fmt, safe_name, safe_text
@@ -124,6 +124,14 @@ def _tia_terminal(lines: list[str], kind: str, k: int, node: str, v_plus: np.nda
     return f"v(o_{tag})"
 
 
+def _injection(lines: list[str], tag: str, node: str, amperes: np.ndarray) -> None:
+    """A current source feeding `amperes` (one value per batch item) into line end `node`, ahead of its ammeter."""
+    if np.all(amperes == amperes[0]):
+        lines.append(f"Inz_{tag} 0 {node} {fmt(amperes[0])}")
+    else:
+        lines.append(f"Bnz_{tag} 0 {node} I=pwl(v(idx), {_pwl(amperes)})")
+
+
 NETLIST_ADC_MAX_BITS = 10  # a 2^bits-step pwl per line; beyond this the netlist grows too large
 
 
@@ -154,9 +162,8 @@ def format_read_netlist(params: CrossbarParams, conductance: np.ndarray, bias: L
                         save_rows: bool = False, save_cols: bool = True, save_nodes: bool = False,
                         print_results: bool = False, title: str | None = None, device=None,
                         state: np.ndarray | None = None, twin: str = "verilog-a",
-                        cell_params: dict[str, np.ndarray] | None = None, sense_tia=None,
-                        sense_plus: np.ndarray | None = None, sense_rows: bool = False,
-                        sense_adc: tuple[np.ndarray, np.ndarray | None] | None = None) -> Netlist:
+                        cell_params: dict[str, np.ndarray] | None = None,
+                        sense: SenseTerminals | None = None) -> Netlist:
     """Return the netlist of the array at `conductance` (siemens, (M, N)) under `bias`.
 
     With a memristor `device` (a spicelim.devices model) and its `state` (M, N), every cell is an
@@ -165,10 +172,10 @@ def format_read_netlist(params: CrossbarParams, conductance: np.ndarray, bias: L
     twin="behavioural" the cells are instances of the model's B-source subcircuit instead.
     cell_params: per-cell values (M, N) of some device parameters (device-to-device spread); each
         cell then gets its own model card.
-    sense_tia, sense_plus, sense_rows: sense the tied column ends (row ends if sense_rows) through a
-        TIA (periphery.TIA) whose + inputs are at sense_plus (B, L) volts; their outputs are saved.
-    sense_adc: (thresholds (L, 2^bits - 1) volts, noise (B, L) volts or None): a behavioural
-        quantizer on every TIA output (at most NETLIST_ADC_MAX_BITS bits); its codes are saved.
+    sense: the sensed line ends (bias.SenseTerminals): through a TIA whose + inputs are at
+        sense.v_plus (B, L) volts (outputs saved), with sense.injected (B, L) amperes fed into
+        each sensed line end by a current source, and a behavioural quantizer on every TIA
+        output when sense.quantizer is set (at most NETLIST_ADC_MAX_BITS bits; codes saved).
     save_rows / save_cols: save the terminal currents of the row / column ends.
     save_nodes: save every node voltage (for IR-drop maps and per-cell currents).
     print_results: add `.print` lines so that plain `ngspice -b` prints the saved vectors.
@@ -195,23 +202,26 @@ def format_read_netlist(params: CrossbarParams, conductance: np.ndarray, bias: L
     col_cur: list[str | None] = [None] * n
     sense_out: list[str] = []
     codes: list[str] = []
-    if sense_tia is not None and not sense_tia.ideal:
-        lines.append(tia_subckt("tia", sense_tia))
+    tia = None if sense is None else sense.tia
+    if tia is not None and not tia.ideal:
+        lines.append(tia_subckt("tia", tia))
     for kind, count, ends, floating, volts, ohms, const, save, cur in (
             ("row", m, net.row_end, bias.row_float, bias.row_v, bias.row_r, row_const, save_rows, row_cur),
             ("col", n, net.col_end, bias.col_float, bias.col_v, bias.col_r, col_const, save_cols, col_cur)):
-        sensed = sense_tia is not None and (kind == "row") == sense_rows
+        sensed = sense is not None and (kind == "row") == sense.rows
         for k in range(count):
             if floating[k]:
                 continue
-            if sensed:
-                plus = sense_plus[:, k]
-                sense_out.append(_tia_terminal(lines, kind, k, names[ends[k]], plus, sense_tia,
+            if sensed and sense.injected is not None:
+                _injection(lines, f"{kind}{k}", names[ends[k]], sense.injected[:, k])
+            if sensed and tia is not None:
+                plus = sense.v_plus[:, k]
+                sense_out.append(_tia_terminal(lines, kind, k, names[ends[k]], plus, tia,
                                                bool(np.all(plus == plus[0])) or batch == 1))
-                if sense_adc is not None:
-                    thresholds, noise = sense_adc
-                    nz = None if noise is None else noise[:, len(codes)]
-                    codes.append(_quantizer(lines, f"{kind}{k}", f"o_{kind}{k}", thresholds[len(codes)], nz,
+                if sense.quantizer is not None:
+                    q = sense.quantizer
+                    nz = None if q.noise is None else q.noise[:, len(codes)]
+                    codes.append(_quantizer(lines, f"{kind}{k}", f"o_{kind}{k}", q.thresholds[len(codes)], nz,
                                             nz is None or bool(np.all(nz == nz[0])) or batch == 1))
             else:
                 _terminal(lines, kind, k, names[ends[k]], volts[:, k], float(ohms[k]), bool(const[k]) or batch == 1)

@@ -24,8 +24,9 @@ act on the thresholds (all in LSB of the ideal transfer):
 A user reconstructs with the ideal code centres (`to_volts`): the errors are unknown to them.
 
 Randomness: column c's DNL draws come from numpy's SeedSequence(seed, spawn_key=(0, c)), so a
-column's thresholds do not depend on how many columns are asked for; the conversion noise comes
-from one Generator per ADC instance, seeded from SeedSequence(seed, spawn_key=(1,)).
+column's thresholds do not depend on how many columns are asked for; the conversion noise is
+drawn from a Generator the caller passes (`noise_stream()` makes one, seeded from
+SeedSequence(seed, spawn_key=(1,)); an array holds one per ADC and saves it with its state).
 """
 
 from __future__ import annotations
@@ -67,11 +68,9 @@ class ADC:
     seed: non-negative integer seeding the DNL draws and the noise stream of this instance.
     energy_per_conversion: joules per conversion, >= 0 (`energy()`).
 
-    The dataclass is frozen, but an instance holds two private mutable helpers created in
-    __post_init__: `_noise_rng`, the numpy Generator of its conversion noise (each noisy
-    `convert` call advances it), and `_positions`, a cache of the threshold positions per column
-    count. Neither takes part in equality, hashing or repr; `dataclasses.replace` gives a fresh
-    instance with a fresh noise stream.
+    The dataclass is frozen and holds no random stream (noisy conversions take one, `rng=`); its
+    one private helper, `_positions`, caches the threshold positions per column count (a pure
+    function of the parameters) and takes no part in equality, hashing or repr.
     """
 
     bits: int = 6
@@ -83,7 +82,6 @@ class ADC:
     noise: float = 0.0
     seed: int = 0
     energy_per_conversion: float = 0.0
-    _noise_rng: np.random.Generator | None = field(default=None, init=False, repr=False, compare=False)
     _positions: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -112,9 +110,18 @@ class ADC:
         object.__setattr__(self, "energy_per_conversion",
                            real_number("ADC energy_per_conversion (J)", self.energy_per_conversion, minimum=0.0))
         object.__setattr__(self, "seed", non_negative_int("ADC seed", self.seed))
-        object.__setattr__(self, "_noise_rng",
-                           np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(1,))))
         object.__setattr__(self, "_positions", {})
+
+    def noise_stream(self) -> np.random.Generator:
+        """A fresh generator of this ADC's conversion noise, seeded from SeedSequence(seed, spawn_key=(1,))."""
+        return np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(1,)))
+
+    def _noise(self, rng: np.random.Generator | None, shape: tuple[int, ...]) -> np.ndarray:
+        """Standard normal draws of the conversion noise from `rng`."""
+        if not isinstance(rng, np.random.Generator):
+            raise InvalidParameterError("this ADC has conversion noise: pass rng= (a numpy Generator, e.g."
+                                        " adc.noise_stream())")
+        return rng.standard_normal(shape)
 
     # ---------------------------------------------------------------- simple properties
     @property
@@ -221,11 +228,11 @@ class ADC:
         return (internal - self.offset) / (1.0 + self.gain_error)
 
     # ---------------------------------------------------------------- conversion
-    def convert(self, v, full_scale=None) -> np.ndarray:
+    def convert(self, v, full_scale=None, rng: np.random.Generator | None = None) -> np.ndarray:
         """Digitise volts of shape (..., n_columns) into int64 codes of the same shape.
 
-        Column c (the last axis) uses converter c's thresholds; the noise draws advance this
-        instance's Generator. A scalar input is taken as one column.
+        Column c (the last axis) uses converter c's thresholds. rng: the noise stream, needed only
+        when the ADC has noise (see noise_stream). A scalar input is taken as one column.
         """
         raw = finite_array("ADC input v (V)", v)
         shape = raw.shape
@@ -238,13 +245,13 @@ class ADC:
         flat = arr.reshape(-1, n_columns)
         v_eff = (1.0 + self.gain_error) * flat + self.offset
         if self.noise > 0:
-            v_eff = v_eff + (self.noise * lsb) * self._noise_rng.standard_normal(flat.shape)
+            v_eff = v_eff + (self.noise * lsb) * self._noise(rng, flat.shape)
         u = (v_eff + fs) / lsb  # position in LSB above -FS, compared with the internal thresholds
         codes = _count_at_or_below(self._internal_positions(n_columns), u)
         return codes.reshape(shape)
 
-    def draw_noise(self, shape: tuple[int, ...], full_scale=None) -> np.ndarray:
-        """Input-referred conversion noise, volts, of shape (..., n_columns), from this instance's stream.
+    def draw_noise(self, shape: tuple[int, ...], full_scale=None, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Input-referred conversion noise, volts, of shape (..., n_columns), drawn from `rng`.
 
         convert() adds the same noise internally; this is for quantizers outside Python (the netlist).
         """
@@ -252,7 +259,7 @@ class ADC:
         lsb = 2.0 * fs / self.n_codes
         if self.noise == 0:
             return np.zeros(shape)
-        return (self.noise * lsb) * self._noise_rng.standard_normal(shape) / (1.0 + self.gain_error)
+        return (self.noise * lsb) * self._noise(rng, shape) / (1.0 + self.gain_error)
 
     def to_volts(self, codes, full_scale=None) -> np.ndarray:
         """Reconstruct volts from codes (..., n_columns): the ideal code centres -FS + (k + 1/2) LSB."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidParameterError, ShapeError
-from ..validation import finite_array, real_number
+from ..validation import batch_of_vectors, finite_array, real_number
 
 SUBTRACTION = ("digital", "analog")
 
@@ -58,24 +58,38 @@ class DifferentialPairs:
         return (g[:, 0::2] - g[:, 1::2]) * w_max / (self.g_max - self.g_min)
 
 
-def read_signed(xb, v, backend: str = "fast", subtraction: str = "digital", transpose: bool = False,
+def read_signed(xb, x, backend=None, subtraction: str = "digital", transpose: bool = False,
                 full_scale=None) -> np.ndarray:
-    """I+ - I- of every pair, amperes (B, K) or (K,), from an array whose columns hold the pairs.
+    """A signed read of an array whose columns hold differential pairs (G+ on 2k, G- on 2k + 1).
 
-    subtraction "digital": xb.read() per column (through its ADC if any), then subtract.
-    subtraction "analog": subtract the TIA outputs, then (with an ADC) one conversion per pair at
-    `full_scale` (volts; default the ADC's own); the current is -(V+ - V-) / r_f.
+    Forward (x: row voltages (M,) or (B, M)): I+ - I- of every pair, amperes (K,) or (B, K):
+      "digital": xb.read() per column (through its ADC if any), then subtract;
+      "analog": subtract the two TIA outputs (a differential stage), then (with an ADC) one
+        conversion per pair at `full_scale` (volts; default the ADC's own); the current is
+        -(V+ - V-) / r_f.
+    Transposed (x: one voltage per pair, (K,) or (B, K), as error backpropagation drives them):
+    the row currents sum_k (G+_ik - G-_ik) x_k, amperes (M,) or (B, M), sensed on the rows through
+    their TIAs and ADCs:
+      "digital": two transposed reads, x on the G+ columns then on the G- columns (the other
+        columns at 0 V), subtracted after conversion;
+      "analog": one transposed read with +x on the G+ columns and -x on the G- columns, so each row
+        subtracts in current before its TIA and ADC (`full_scale` is not used).
+    backend: a name or an ArrayBackend (default: the array's).
     """
     if subtraction not in SUBTRACTION:
         raise InvalidParameterError(f"subtraction must be one of {SUBTRACTION}, got {subtraction!r}")
-    if transpose or xb.shape[1] % 2:
-        raise InvalidParameterError("signed reads need a forward read of an array with an even number of columns")
+    if not isinstance(transpose, (bool, np.bool_)):
+        raise InvalidParameterError(f"transpose must be True or False, got {transpose!r}")
+    if xb.shape[1] % 2:
+        raise InvalidParameterError(f"signed reads need pairs of columns: this array has {xb.shape[1]} columns")
+    if transpose:
+        return _read_signed_transposed(xb, x, backend, subtraction)
     if subtraction == "digital":
-        i = xb.read(v, backend=backend)
+        i = xb.read(x, backend=backend)
         return i[..., 0::2] - i[..., 1::2]
     if xb.tia is None:
         raise InvalidParameterError("analog subtraction needs TIAs on the columns: create the array with tia=TIA(...)")
-    r = xb.sense(v, backend)
+    r = xb.sense(x, backend)
     diff = r.v_out[:, 0::2] - r.v_out[:, 1::2]
     if xb.adc is not None:
         scale = full_scale
@@ -83,6 +97,22 @@ def read_signed(xb, v, backend: str = "fast", subtraction: str = "digital", tran
             if xb.adc.full_scale == "calibrate":
                 raise InvalidParameterError("give full_scale= for the pair ADCs of an analog subtraction")
             scale = xb.adc.full_scale
-        diff = xb.adc.to_volts(xb.adc.convert(diff, full_scale=scale), full_scale=scale)
+        diff = xb.adc.to_volts(xb.readout.convert(diff, transpose=False, full_scale=scale), full_scale=scale)
     out = xb.tia.sensed_current(diff)
     return out[0] if r.single else out
+
+
+def _read_signed_transposed(xb, x, backend, subtraction: str) -> np.ndarray:
+    pairs = xb.shape[1] // 2
+    d, single = batch_of_vectors("x (one voltage per pair, V)", x, pairs)
+    b = d.shape[0]
+    if subtraction == "analog":
+        u = np.empty((b, 2 * pairs))
+        u[:, 0::2], u[:, 1::2] = d, -d
+        out = xb.read(u, backend=backend, transpose=True)
+    else:
+        u = np.zeros((2 * b, 2 * pairs))  # G+ columns driven in the first half, G- columns in the second
+        u[:b, 0::2], u[b:, 1::2] = d, d
+        i = xb.read(u, backend=backend, transpose=True)
+        out = i[:b] - i[b:]
+    return out[0] if single else out

@@ -18,19 +18,19 @@ from ..validation import positive_int
 from .inputs import DAC, bit_serial, pwm, shift_add
 
 
-def _read_slices(xb, slices: np.ndarray, backend: str, transpose: bool) -> np.ndarray:
+def _read_slices(xb, slices: np.ndarray, backend, transpose: bool) -> np.ndarray:
     """Read every slice (S, B, K) in one batch; returns (S, B, L)."""
     s, b, k = slices.shape
     out = xb.read(slices.reshape(s * b, k), backend=backend, transpose=transpose)
     return out.reshape(s, b, -1)
 
 
-def read_dac(xb, x, dac: DAC, backend: str = "fast", transpose: bool = False) -> np.ndarray:
+def read_dac(xb, x, dac: DAC, backend=None, transpose: bool = False) -> np.ndarray:
     """Read inputs x (values in the DAC's range) after the amplitude DAC; amperes (B, L) or (L,)."""
     return xb.read(dac.encode(x), backend=backend, transpose=transpose)
 
 
-def read_bit_serial(xb, x_int, bits: int, v_read: float, backend: str = "fast", transpose: bool = False) -> np.ndarray:
+def read_bit_serial(xb, x_int, bits: int, v_read: float, backend=None, transpose: bool = False) -> np.ndarray:
     """Bit-serial read of non-negative integer inputs (B, K) or (K,): sum_b 2^b I(bit slice b), amperes.
 
     For an ideal array this is v_read (x @ G). Signed inputs: split them with periphery.split_sign and
@@ -44,7 +44,7 @@ def read_bit_serial(xb, x_int, bits: int, v_read: float, backend: str = "fast", 
     return y[0] if single else y
 
 
-def read_pwm(xb, x, n_slots: int, v_read: float, backend: str = "fast", transpose: bool = False) -> np.ndarray:
+def read_pwm(xb, x, n_slots: int, v_read: float, backend=None, transpose: bool = False) -> np.ndarray:
     """Pulse-width-modulated read of x in [0, 1] (B, K) or (K,): mean sensed current over n_slots slots, amperes."""
     n_slots = positive_int("n_slots", n_slots, maximum=1 << 16)
     x = np.asarray(x, dtype=float)

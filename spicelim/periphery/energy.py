@@ -67,7 +67,7 @@ class ReadCost:
                         operations=self.operations)
 
 
-def read_cost(xb, v, backend: str = "fast", transpose: bool = False, t_read: float = 50e-9, t_adc: float = 0.0,
+def read_cost(xb, v, backend=None, transpose: bool = False, t_read: float = 50e-9, t_adc: float = 0.0,
               dac_energy: float = 0.0, macs: int | None = None, read: SensedRead | None = None) -> ReadCost:
     """Simulate the read of `v` on crossbar `xb` and return its energy and latency (see the module docstring).
 

@@ -1,4 +1,4 @@
-"""Sense lines read through TIAs, for the behavioural backends (fast, ideal).
+"""Sense lines read through TIAs, for every backend that solves plain terminals (fast, ideal, a user's own).
 
 Each sensed line end is replaced by the TIA's equivalent at its operating region:
   - linear region: a source of A0 V_+ / (1 + A0) behind r_f / (1 + A0) (TIA.sense_thevenin);
@@ -7,16 +7,18 @@ Each sensed line end is replaced by the TIA's equivalent at its operating region
     with the array).
 The region of every (read, line) is found by solving, checking the outputs against the rails and
 solving again with the saturated lines changed (an active-set iteration; the model is piecewise
-linear, so it ends when no region changes). The SPICE backend puts the op-amp macro model itself
-in the netlist instead.
+linear, so it ends when no region changes). A current injected at a sense node (device read noise)
+enters as its Norton equivalent. The SPICE backend puts the op-amp macro model and the injected
+current sources in the netlist instead.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..bias import LineBias
+from ..bias import LineBias, SenseTerminals
 from ..errors import ConvergenceError
+from ..results import OperatingPoints
 
 _MAX_PASSES = 20
 
@@ -40,17 +42,28 @@ def _with_sense(bias: LineBias, rows: bool, volts: np.ndarray, ohms: np.ndarray)
                     col_float=bias.col_float)
 
 
-def sense_through_tia(operate, bias: LineBias, rows: bool, tia, v_plus: np.ndarray):
-    """Solve a batch with every sensed line (rows if `rows`, else columns) ending in `tia`.
+def solve_with_sense(solve, bias: LineBias, sense: SenseTerminals, name: str) -> OperatingPoints:
+    """Solve a batch with every sensed line ending in `sense.tia` (or an ideal virtual ground).
 
-    operate(bias) -> OperatingPoints solves one LineBias. v_plus: (B, L) + input voltages.
-    Returns (currents (B, L) flowing from the array into the sense nodes, TIA outputs (B, L) volts,
-    currents (B, K) flowing from the array into the other (driven) terminals).
+    solve(bias) -> OperatingPoints solves plain terminals (a source behind a resistance per line).
+    A current injected at a sense node (sense.injected) flows through the TIA like array current;
+    for the array it shifts the terminal's source by I R (the Norton equivalent).
+    Returns terminal currents (the sensed ones including the injection) and the TIA outputs.
     """
+    rows, tia = sense.rows, sense.tia
+    lines = bias.shape[0] if rows else bias.shape[1]
+    injected = np.zeros((bias.batch, lines)) if sense.injected is None else sense.injected
+    if tia is None:  # ideal virtual grounds: the injection adds to the sensed current only
+        out = solve(bias)
+        row_i, col_i = out.row_current, out.col_current
+        if sense.injected is not None:
+            row_i, col_i = (row_i + injected, col_i) if rows else (row_i, col_i + injected)
+        return OperatingPoints.from_currents(row_i, col_i, out.conductance, name)
+    v_plus = sense.v_plus
     region = np.zeros(v_plus.shape, dtype=np.int8)
     for _ in range(_MAX_PASSES):
         volts, ohms = _terminal(tia, v_plus, region)
-        current = np.empty(v_plus.shape)
+        array_i = np.empty(v_plus.shape)
         drivers = np.empty((v_plus.shape[0], bias.shape[1] if rows else bias.shape[0]))
         # A LineBias has one resistance per line: solve each pattern of regions separately.
         patterns, index = np.unique(ohms, axis=0, return_inverse=True)
@@ -58,46 +71,25 @@ def sense_through_tia(operate, bias: LineBias, rows: bool, tia, v_plus: np.ndarr
             items = np.flatnonzero(index.ravel() == k)
             part = LineBias(row_v=bias.row_v[items], col_v=bias.col_v[items], row_r=bias.row_r, col_r=bias.col_r,
                             row_float=bias.row_float, col_float=bias.col_float)
-            out = operate(_with_sense(part, rows, volts[items], patterns[k]))
-            current[items] = out.row_current if rows else out.col_current
+            source = volts[items] + injected[items] * patterns[k]
+            out = solve(_with_sense(part, rows, source, patterns[k]))
+            array_i[items] = out.row_current if rows else out.col_current
             drivers[items] = out.col_current if rows else out.row_current
+        current = array_i + injected
         v_sense = volts + current * ohms
         v_out = np.where(region == 0, v_sense - current * tia.r_f, region * (tia.v_out_max or 0.0))
-        if tia.v_out_max is None:
-            return current, v_out, drivers
-        new = np.where(v_out > tia.v_out_max, 1, np.where(v_out < -tia.v_out_max, -1, 0)).astype(np.int8)
-        # a saturated output stays saturated while the op-amp input still drives it past the rail
-        drive = tia.open_loop_gain * (v_plus - v_sense)
-        new = np.where(region != 0, np.where(region * drive >= tia.v_out_max, region, 0), new).astype(np.int8)
+        new = region
+        if tia.v_out_max is not None:
+            new = np.where(v_out > tia.v_out_max, 1, np.where(v_out < -tia.v_out_max, -1, 0)).astype(np.int8)
+            # a saturated output stays saturated while the op-amp input still drives it past the rail
+            drive = tia.open_loop_gain * (v_plus - v_sense)
+            new = np.where(region != 0, np.where(region * drive >= tia.v_out_max, region, 0), new).astype(np.int8)
         if np.array_equal(new, region):
-            return current, np.clip(v_out, -tia.v_out_max, tia.v_out_max), drivers
+            if tia.v_out_max is not None:
+                v_out = np.clip(v_out, -tia.v_out_max, tia.v_out_max)
+            row_i, col_i = (current, drivers) if rows else (drivers, current)
+            return OperatingPoints(row_current=row_i, col_current=col_i, row_v=None, device_low_v=None, col_v=None,
+                                   conductance=out.conductance, backend=name, sense_out=v_out)
         region = new
     raise ConvergenceError("the TIA output regions did not settle (linear / saturated) in "
                            f"{_MAX_PASSES} passes")
-
-
-class _Currents:
-    """The two terminal-current arrays an operate() result carries."""
-
-    def __init__(self, row_current: np.ndarray, col_current: np.ndarray):
-        self.row_current, self.col_current = row_current, col_current
-
-
-def ideal_array_operate(conductance: np.ndarray, rows: bool):
-    """operate(bias) for the ideal backend with TIAs: no wires, ideal drivers, sensed ends behind their resistance.
-
-    Every driven line sits at its source voltage; sensed line j (a column, or a row if `rows`) sits at
-    V_j + I_j r_j, so I_j = (sum_i G_ij v_i - V_j sum_i G_ij) / (1 + r_j sum_i G_ij) in closed form.
-    """
-    g = conductance.T if rows else conductance  # (driven, sensed)
-    g_sum = g.sum(axis=0)
-
-    def operate(bias: LineBias):
-        v_in, v_src, r = (bias.col_v, bias.row_v, bias.row_r) if rows else (bias.row_v, bias.col_v, bias.col_r)
-        sensed = (v_in @ g - v_src * g_sum) / (1 + r * g_sum)
-        v_sense = v_src + sensed * r
-        drivers = -(v_in * g.sum(axis=1) - v_sense @ g.T)  # from the array into each driver
-        return _Currents(row_current=sensed, col_current=drivers) if rows else \
-            _Currents(row_current=drivers, col_current=sensed)
-
-    return operate

@@ -19,7 +19,7 @@ operating points of reads. The sensed current is read back as I = -V_out / r_f.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -38,7 +38,8 @@ class TIA:
     gbw: gain-bandwidth product, hertz (> 0), or None (no pole).
     v_out_max: output swing limit, volts (the output stays within +-v_out_max), or None (no limit).
     offset: input offset voltage, volts. noise: input-referred noise, volts rms per read (>= 0),
-        drawn independently for every read and line from the TIA's own seeded stream.
+        drawn independently for every read and line from a stream seeded by `seed` (the array
+        using the TIA holds the stream and saves it with its state).
     energy_per_read: energy of one TIA for one read (bias current times supply times read time), joules.
     seed: seed of the noise draws.
     """
@@ -52,7 +53,6 @@ class TIA:
     noise: float = 0.0
     energy_per_read: float = 0.0
     seed: int = 0
-    _rng: np.random.Generator = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         object.__setattr__(self, "r_f", real_number("TIA r_f (ohm)", self.r_f, minimum=0.0, strict=True))
@@ -72,7 +72,6 @@ class TIA:
         object.__setattr__(self, "energy_per_read", real_number("TIA energy_per_read (J)", self.energy_per_read,
                                                                 minimum=0.0))
         object.__setattr__(self, "seed", non_negative_int("TIA seed", self.seed))
-        object.__setattr__(self, "_rng", np.random.default_rng(np.random.SeedSequence(self.seed)))
 
     # ------------------------------------------------------------------ model
     @property
@@ -96,11 +95,20 @@ class TIA:
             return None
         return bits * np.log(2) / (2 * np.pi * self.gbw)
 
-    def noninverting_input(self, shape: tuple[int, ...]) -> np.ndarray:
-        """Voltage of the + input for `shape` = (reads, lines): offset plus this read's noise draws."""
+    def noise_stream(self) -> np.random.Generator:
+        """A fresh generator of this TIA's input noise, seeded by `seed` (an array holds one per TIA)."""
+        return np.random.default_rng(np.random.SeedSequence(self.seed))
+
+    def noninverting_input(self, shape: tuple[int, ...], rng: np.random.Generator | None = None) -> np.ndarray:
+        """Voltage of the + input for `shape` = (reads, lines): offset plus noise drawn from `rng`.
+
+        rng: the noise stream (see noise_stream); needed only when the TIA has noise.
+        """
         v = np.full(shape, self.offset)
         if self.noise > 0:
-            v = v + self.noise * self._rng.standard_normal(shape)
+            if rng is None:
+                raise InvalidParameterError("this TIA has input noise: pass rng= (its noise stream, TIA.noise_stream())")
+            v = v + self.noise * rng.standard_normal(shape)
         return v
 
     def sense_thevenin(self, v_plus: np.ndarray) -> tuple[np.ndarray, float]:

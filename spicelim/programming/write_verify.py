@@ -35,8 +35,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm import tqdm
 
+from ..backend import TRANSIENT, ArraySnapshot, require
 from ..errors import InvalidParameterError
 from ..fast.nodal import cell_conductance
+from ..params import CrossbarParams
 from ..validation import finite_array, positive_int, real_number
 from .pulses import PulseSchedule, PulseTiming
 from .schemes import HALF_SELECT_SCHEMES, array_update, row_slot
@@ -143,7 +145,7 @@ def _check_read_voltage(v_read: float) -> float:
     return v
 
 
-def measure_conductance(xb, v_read: float, backend: str) -> np.ndarray:
+def measure_conductance(xb, v_read: float, backend=None) -> np.ndarray:
     """Row-by-row verify read: row i at v_read with every other line at 0 V gives G[i, :] = I / v_read.
 
     This is the conductance of the whole cell (the device, plus the selector of a 1T1R cell) with
@@ -154,7 +156,7 @@ def measure_conductance(xb, v_read: float, backend: str) -> np.ndarray:
 
 
 def write_verify(xb, target, pulses: WritePulses, tolerance: float, *, max_pulses: int = 100,
-                 v_read: float = 0.2, backend: str = "fast", stuck_after: int = 8, backoff: float = 1.0,
+                 v_read: float = 0.2, backend=None, stuck_after: int = 8, backoff: float = 1.0,
                  min_scale: float = 0.75, min_change: float | None = None, progress: bool = True) -> ProgrammingReport:
     """Closed-loop programming of `xb` (a Crossbar with a memristor device) toward `target` siemens.
 
@@ -224,32 +226,35 @@ def write_verify(xb, target, pulses: WritePulses, tolerance: float, *, max_pulse
                              iterations=iterations, tolerance=tol, cells_pulsed=tuple(pulsed))
 
 
-def nominal_pulse_response(xb, pulses: WritePulses, n_pulses: int, polarity: int) -> np.ndarray:
+def nominal_pulse_response(xb, pulses: WritePulses, n_pulses: int, polarity: int, backend=None) -> np.ndarray:
     """States (P + 1, M, N) of the array's cells after 0..P identical pulses, for the nominal cell.
 
     The nominal cell is the array's device and selector without wires, spread or noise: every cell
     is simulated as an isolated cell of a 1 x (M N) array with ideal lines, starting from its
-    present state, on the fast backend.
+    present state, one transient per pulse on `backend` (default: the array's).
     """
-    from ..crossbar import Crossbar
-
+    impl = xb.backend(backend)
+    require(impl, TRANSIENT, "the nominal pulse response")
     m, n = xb.shape
     k = m * n
-    trace = [np.array(xb.state, dtype=float)]
+    state = np.array(xb.state, dtype=float).reshape(1, k)
+    trace = [state.reshape(m, n)]
     amp, gate, timing = ((pulses.set_amplitude, pulses.v_gate_set, pulses.set_timing) if polarity > 0 else
                          (pulses.reset_amplitude, pulses.v_gate_reset, pulses.reset_timing))
+    params = CrossbarParams(rows=1, cols=k, cell=xb.params.cell, selector=xb.params.selector)
     slot = row_slot((1, k), xb.params.cell, 0, np.ones(k, dtype=bool), amp, pulses.scheme, gate)
     schedule = PulseSchedule.from_slots([slot], timing)
-    with Crossbar(1, k, cell=xb.params.cell, selector=xb.params.selector, device=xb.device,
-                  read_voltage=xb.read_voltage) as single:
-        single.set_state(trace[0].reshape(1, k))
-        for _ in range(n_pulses):
-            trace.append(single.apply_pulses(schedule, backend="fast").reshape(m, n))
+    dev = xb.device
+    for _ in range(n_pulses):
+        cell = ArraySnapshot(params=params, conductance=dev.conductance(state, xb.read_voltage), device=dev,
+                             state=state, read_limit=float(dev.read_limit))
+        state = np.asarray(impl.apply_pulses(cell, schedule).state, dtype=float)
+        trace.append(state.reshape(m, n))
     return np.stack(trace)
 
 
 def program_open_loop(xb, target, pulses: WritePulses, tolerance: float, *, max_pulses: int = 100,
-                      backend: str = "fast", v_read: float = 0.2) -> ProgrammingReport:
+                      backend=None, v_read: float = 0.2, model_backend="fast") -> ProgrammingReport:
     """Open-loop programming: apply, without reading, the pulse count the nominal cell needs to reach `target`.
 
     target: cell conductances as write_verify's verify read measures them, siemens; for 1T1R cells
@@ -259,10 +264,13 @@ def program_open_loop(xb, target, pulses: WritePulses, tolerance: float, *, max_
     wires, spread and noise. The report's conductance is one final verify read (the same quantity
     write_verify reports), taken after programming and not used to correct anything; the read's
     IR drop is not corrected for, so wires bias open-loop results low (closing the loop removes it).
+    backend: the backend of the array's transient and its final read (default: the array's).
+    model_backend: the backend that simulates the nominal cells (isolated cells, no wires).
     """
     g_target, tol = _check_targets(xb, target, tolerance)
     if not isinstance(pulses, WritePulses):
         raise InvalidParameterError("pulses must be a WritePulses")
+    require(xb.backend(model_backend), TRANSIENT, "the nominal pulse response (model_backend)")
     budget = positive_int("max_pulses", max_pulses, maximum=10000)
     v_read = _check_read_voltage(v_read)
     dev = xb.device
@@ -271,7 +279,7 @@ def program_open_loop(xb, target, pulses: WritePulses, tolerance: float, *, max_
     r_on = xb.params.selector.on_resistance if xb.params.has_selector else 0.0
     g_device_target = 1.0 / np.maximum(1.0 / g_target - r_on, 1.0 / G_MAX_DEVICE)
     for polarity in (1, -1):
-        trace = nominal_pulse_response(xb, pulses, budget, polarity)
+        trace = nominal_pulse_response(xb, pulses, budget, polarity, model_backend)
         g_trace = dev.conductance(trace, xb.read_voltage)
         best = np.argmin(np.abs(g_trace - g_device_target[None]), axis=0)
         wants = (g_device_target > g_now) if polarity > 0 else (g_device_target < g_now)

@@ -11,14 +11,25 @@ from pathlib import Path
 
 import numpy as np
 
-from ..bias import LineBias
+from ..backend import (
+    DEVICE_MODELS,
+    FLOATING_LINES,
+    NETLIST_QUANTIZER,
+    NODE_VOLTAGES,
+    TRANSIENT,
+    ArrayBackend,
+    ArraySnapshot,
+    check_operate,
+)
+from ..bias import LineBias, SenseTerminals
 from ..errors import EnvironmentProblem, InvalidParameterError
 from ..netlist import format_read_netlist, write_netlist
 from ..netlist.transient import format_pulse_netlist
 from ..netlist.writer import NETLIST_ADC_MAX_BITS
 from ..network import network_of
 from ..params import CrossbarParams
-from ..results import OperatingPoints
+from ..registry import register_backend
+from ..results import OperatingPoints, PulseResult
 from ..validation import positive_int
 from .osdi import OpenVafMissing, compile_va
 from .worker import NgspiceWorker
@@ -45,20 +56,26 @@ def default_run_dir() -> Path:
     return Path(tempfile.gettempdir()) / f"spicelim-{user}" / "runs"
 
 
-class SpiceBackend:
-    """Solves operating points with ngspice in a worker process.
+class SpiceBackend(ArrayBackend):
+    """Solves operating points and programming transients with ngspice in a worker process.
 
     A batch of B input vectors becomes one netlist with a `.dc` sweep over the batch index (see
-    netlist.writer); batches longer than `max_batch` are split into several netlists.
+    netlist.writer); batches longer than `max_batch` are split into several netlists. TIAs on the
+    sensed lines are the op-amp macro model in the netlist, an injected sense current a current
+    source at the line end, a netlist quantizer a B-source staircase on each TIA output.
 
     Args:
         timeout_s: longest one ngspice run may take, seconds; the worker is killed after it.
         run_dir: where netlists are saved (failed runs always, every run if keep_netlists).
         keep_netlists: save every netlist, not only failed ones.
         max_batch: largest number of operating points in one netlist.
+
+    The worker process is not part of the backend's state: a pickled SpiceBackend keeps its
+    settings and starts a worker of its own on first use.
     """
 
     name = "spice"
+    capabilities = frozenset({TRANSIENT, NODE_VOLTAGES, FLOATING_LINES, NETLIST_QUANTIZER, DEVICE_MODELS})
 
     def __init__(self, timeout_s: float = 3600.0, run_dir: str | os.PathLike | None = None,
                  keep_netlists: bool = False, max_batch: int = 256):
@@ -69,41 +86,42 @@ class SpiceBackend:
         self.last_netlist_path: Path | None = None
         self.last_seconds = 0.0
 
+    def __getstate__(self):
+        return {"name": self.name, "timeout_s": self.worker.timeout_s, "run_dir": self.run_dir,
+                "keep_netlists": self.keep_netlists, "max_batch": self.max_batch}
+
+    def __setstate__(self, state):
+        self.__init__(timeout_s=state["timeout_s"], run_dir=state["run_dir"], keep_netlists=state["keep_netlists"],
+                      max_batch=state["max_batch"])
+        self.name = state["name"]
+
     def _save(self, text: str, tag: str) -> Path:
         return save_netlist(self.run_dir, text, tag)
 
-    def operate(self, params: CrossbarParams, conductance: np.ndarray, bias: LineBias, *,
-                rows: bool = True, cols: bool = True, nodes: bool = False, device=None,
-                state: np.ndarray | None = None, cell_params=None, sense_tia=None,
-                sense_plus: np.ndarray | None = None, sense_rows: bool = False, sense_adc=None,
-                sense_adc_scale=None) -> OperatingPoints:
-        """Solve the batch; with a memristor `device` and its `state`, the cells are its Verilog-A model.
+    def operate(self, array: ArraySnapshot, bias: LineBias, *, sense: SenseTerminals | None = None,
+                nodes: bool = False) -> OperatingPoints:
+        """Solve the batch in ngspice; with a memristor device, every cell is its Verilog-A model at its state.
 
-        cell_params: per-cell values of spread device parameters (each cell gets its own model card).
-        sense_tia, sense_plus, sense_rows: sensed line ends go through this TIA's op-amp macro model,
-            + inputs at sense_plus (B, L) volts; the result's sense_out holds the TIA outputs.
-        sense_adc, sense_adc_scale: a periphery.ADC quantizing every TIA output inside the netlist
-            (full scale per line, or None for the ADC's own); the result's codes hold its codes.
+        Per-cell spread parameters give each cell its own model card. With `sense`, the sensed ends
+        go through the TIA macro model (outputs in sense_out), the injected currents are current
+        sources at the sensed line ends, and a netlist quantizer's codes come back in `codes`.
         """
-        adc_lines = None
-        if sense_adc is not None:
-            if sense_adc.bits > NETLIST_ADC_MAX_BITS:
-                raise InvalidParameterError(f"the netlist quantizer handles at most {NETLIST_ADC_MAX_BITS} bits"
-                                            f" ({sense_adc.bits} asked): use quantizer='python'")
-            n_lines = sense_plus.shape[1]
-            noise = sense_adc.draw_noise(sense_plus.shape, sense_adc_scale) if sense_adc.noise > 0 else None
-            adc_lines = (sense_adc.thresholds(n_lines, sense_adc_scale), noise)
-        osdi, twin = self._device_libraries(device)
-        tia = {"sense_tia": sense_tia, "sense_rows": sense_rows}
+        check_operate(self, bias, sense, nodes)
+        if sense is not None and sense.quantizer is not None and sense.quantizer.bits > NETLIST_ADC_MAX_BITS:
+            raise InvalidParameterError(f"the netlist quantizer handles at most {NETLIST_ADC_MAX_BITS} bits"
+                                        f" ({sense.quantizer.bits} asked): use quantizer='python'")
+        osdi, twin = self._device_libraries(array.device)
         parts = []
         for start in range(0, bias.batch, self.max_batch):
             stop = min(start + self.max_batch, bias.batch)
-            plus = None if sense_plus is None else sense_plus[start:stop]
-            adc = None if adc_lines is None else (adc_lines[0], None if adc_lines[1] is None
-                                                  else adc_lines[1][start:stop])
-            parts.append(self._run(params, conductance, bias.take(start, stop), rows, cols, nodes, device, state, osdi,
-                                   twin, cell_params, dict(tia, sense_plus=plus, sense_adc=adc)))
+            parts.append(self._run(array, bias.take(start, stop), nodes, osdi, twin,
+                                   None if sense is None else sense.take(start, stop)))
         return parts[0] if len(parts) == 1 else OperatingPoints.concatenate(parts)
+
+    def solve(self, array: ArraySnapshot, bias: LineBias, *, sensed: str | None = None,
+              nodes: bool = False) -> OperatingPoints:
+        """Plain terminals (every tied end a source behind its resistance), as the contract asks."""
+        return self.operate(array, bias, nodes=nodes)
 
     @staticmethod
     def _device_libraries(device) -> tuple[tuple[str, ...], str]:
@@ -116,23 +134,19 @@ class SpiceBackend:
             warnings.warn(f"{exc}; the cells use the behavioural twin of {type(device).__name__}", stacklevel=4)
             return (), "behavioural"
 
-    def apply_pulses(self, params: CrossbarParams, device, state: np.ndarray, schedule, *, max_step: float | None = None,
-                     cell_params: dict[str, np.ndarray] | None = None, cell_device=None,
-                     energy: bool = False, read_limit: float | None = None) -> tuple[np.ndarray, float | None]:
-        """Run the programming transient of `schedule` from `state`.
+    def apply_pulses(self, array: ArraySnapshot, schedule, *, max_step: float | None = None,
+                     energy: bool = False) -> PulseResult:
+        """Run the programming transient of `schedule` from `array.state`.
 
-        Returns (final states (M, N), energy the line drivers delivered in joules, or None unless
-        `energy`: the integral of V(t) I(t) over every driver's waveform, trapezoidal on ngspice's time points).
-        read_limit is accepted for interface parity (ngspice simulates every instant).
-
-        max_step: ngspice's largest time step, seconds (default: a tenth of the pulse width).
-        cell_device: the device with per-cell parameter arrays (M, N), used to convert the behavioural
-        twin's normalised state back to model units.
+        energy: also integrate V(t) I(t) of every line driver over the transient (trapezoidal on
+        ngspice's time points), joules. max_step: ngspice's largest time step, seconds (default: a
+        tenth of the pulse width). ngspice simulates every instant, so array.read_limit is not used.
         """
         max_step = schedule.default_step(10) if max_step is None else max_step
+        params, device, state = array.params, array.device, array.state
         osdi, twin = self._device_libraries(device)
         netlist = format_pulse_netlist(params, device, state, schedule, twin=twin, max_step=max_step,
-                                       cell_params=cell_params, save_sources=energy)
+                                       cell_params=array.cell_params, save_sources=energy)
         if self.keep_netlists:
             self.last_netlist_path = self._save(netlist.text, "pulses")
         wanted = list(netlist.state_vectors) + (["time"] + [v for v, _, _ in netlist.source_vectors]
@@ -142,7 +156,7 @@ class SpiceBackend:
         self.last_seconds = out.seconds
         final = np.array([out.vectors[name][-1] for name in netlist.state_vectors]).reshape(params.shape)
         if twin == "behavioural":
-            dev = cell_device if cell_device is not None else device
+            dev = array.cell_device
             final = dev.denormalise(dev.normalise(state) + final)
         delivered = None
         if energy:
@@ -154,12 +168,14 @@ class SpiceBackend:
                     volts = rows[:, k] if kind == "row" else cols[:, k]
                     power = -volts * out.vectors[name]  # ngspice: a source's current flows into its + node
                     delivered += float(np.sum((power[1:] + power[:-1]) * np.diff(t)) / 2)
-        return final, delivered
+        return PulseResult(state=final, energy=delivered, duration=schedule.duration, backend=self.name)
 
-    def _run(self, params, conductance, bias, rows, cols, nodes, device, state, osdi, twin,
-             cell_params, tia) -> OperatingPoints:
-        netlist = format_read_netlist(params, conductance, bias, save_rows=rows, save_cols=cols, save_nodes=nodes,
-                                      device=device, state=state, twin=twin, cell_params=cell_params, **tia)
+    def _run(self, array: ArraySnapshot, bias: LineBias, nodes: bool, osdi, twin,
+             sense: SenseTerminals | None) -> OperatingPoints:
+        params, conductance = array.params, array.conductance
+        netlist = format_read_netlist(params, conductance, bias, save_rows=True, save_cols=True, save_nodes=nodes,
+                                      device=array.device, state=array.state, twin=twin,
+                                      cell_params=array.cell_params, sense=sense)
         if self.keep_netlists:
             self.last_netlist_path = self._save(netlist.text, "read")
         out = self.worker.run(netlist.text, netlist.vectors, netlist.batch, osdi=osdi,
@@ -190,3 +206,6 @@ class SpiceBackend:
 
     def close(self) -> None:
         self.worker.close()
+
+
+register_backend("spice", SpiceBackend)

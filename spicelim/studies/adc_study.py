@@ -63,19 +63,20 @@ Energy parameters (assumptions, not measurements):
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 import numbers
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
+from ..comparison import agreement, compare_backends
 from ..crossbar import Crossbar
 from ..errors import InvalidParameterError
 from ..periphery import ADC, TIA, DifferentialPairs, read_cost
 from ..periphery.adc import MAX_BITS
-from ..spice import SpiceBackend
+from ..registry import Backends
 from ..validation import non_negative_int, positive_int, real_number
 from .plots import _pyplot
 
@@ -85,7 +86,6 @@ ADC_FOM = 10e-15  # joules per conversion step (Walden figure of merit), an assu
 TIA_ENERGY_PER_READ = 0.5e-12  # joules per TIA and read: 10 uA x 1 V x 50 ns, an assumption
 T_READ = 50e-9  # seconds: read pulse
 NO_ADC_FLOOR = 1e-12  # relative errors below this are round-off (ideal lines): not drawn on log axes
-BACKENDS = ("fast", "spice")
 
 
 # ---------------------------------------------------------------------- building blocks
@@ -96,7 +96,7 @@ def walden_conversion_energy(bits: int, fom: float = ADC_FOM) -> float:
 
 def relative_error(y: np.ndarray, ref: np.ndarray) -> float:
     """||y - ref|| / ||ref|| over every element (Frobenius norms), dimensionless."""
-    return float(np.linalg.norm(y - ref) / np.linalg.norm(ref))
+    return agreement(y, ref).norm_error
 
 
 def quantise(adc: ADC, v_out: np.ndarray, v_calibration: np.ndarray, margin: float = 1.0):
@@ -106,7 +106,7 @@ def quantise(adc: ADC, v_out: np.ndarray, v_calibration: np.ndarray, margin: flo
     Crossbar.calibrate_adc(calibration inputs, margin=margin), then read_codes(test inputs).
     """
     fs = adc.calibrate(v_calibration, margin=margin)
-    return adc.convert(v_out, full_scale=fs), fs
+    return adc.convert(v_out, full_scale=fs, rng=adc.noise_stream()), fs
 
 
 def signed_currents(adc: ADC | None, tia: TIA, v_out: np.ndarray, v_calibration: np.ndarray | None = None,
@@ -156,7 +156,7 @@ def _int_list(name: str, values, lo: int, hi: int) -> list[int]:
     return sorted(set(out))
 
 
-def _check(bits, r_wires, sizes, batch, calibration_batch, backend, spice_max_size, seed, margin, tia_full_scale,
+def _check(bits, r_wires, sizes, batch, calibration_batch, check_max_size, seed, margin, tia_full_scale,
            r_source, t_read, adc_fom, adc_energy_per_conversion_j, tia_energy_per_read):
     bits = _int_list("ADC bits", bits, 1, MAX_BITS)
     sizes = _int_list("array sizes N", sizes, 1, 1024)
@@ -166,9 +166,7 @@ def _check(bits, r_wires, sizes, batch, calibration_batch, backend, spice_max_si
     batch = positive_int("batch", batch, maximum=1 << 16)
     calibration_batch = batch if calibration_batch is None else positive_int("calibration_batch", calibration_batch,
                                                                              maximum=1 << 16)
-    if backend not in BACKENDS:
-        raise InvalidParameterError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    non_negative_int("spice_max_size", spice_max_size)
+    non_negative_int("check_max_size", check_max_size)
     non_negative_int("seed", seed)
     real_number("calibration margin", margin, minimum=0.0, strict=True)
     real_number("tia_full_scale (V)", tia_full_scale, minimum=0.0, strict=True)
@@ -183,8 +181,8 @@ def _check(bits, r_wires, sizes, batch, calibration_batch, backend, spice_max_si
 
 # ---------------------------------------------------------------------- the study
 def run_adc_study(out_dir="runs/adc-study", bits=range(1, 11), r_wires=(0.0, 1.0, 2.5, 5.0), sizes=(32, 64, 128),
-                  batch: int = 64, calibration_batch: int | None = None, backend: str = "fast",
-                  spice_max_size: int = 32, seed: int = 0, margin: float = 1.25, tia_full_scale: float = 1.0,
+                  batch: int = 64, calibration_batch: int | None = None, backend="fast", check_backend="spice",
+                  check_max_size: int = 32, seed: int = 0, margin: float = 1.25, tia_full_scale: float = 1.0,
                   r_source: float = 0.0, t_read: float = T_READ, adc_fom: float = ADC_FOM,
                   adc_energy_per_conversion: float | None = None, tia_energy_per_read: float = TIA_ENERGY_PER_READ,
                   tia_options: dict | None = None, adc_options: dict | None = None,
@@ -194,8 +192,8 @@ def run_adc_study(out_dir="runs/adc-study", bits=range(1, 11), r_wires=(0.0, 1.0
     bits: ADC resolutions (1 .. 16). r_wires: resistance of one row and one column wire segment,
     ohms. sizes: N (N x N weights on an N x 2N array). batch / calibration_batch: input vectors
     of the test and of the ADC calibration reads (calibration_batch defaults to batch).
-    backend: "fast" or "spice" for the study itself; the other backend re-solves the sizes up to
-    spice_max_size (every size when the study runs on ngspice) and the disagreement is reported.
+    backend: the backend of the study itself (a registered name or an ArrayBackend); check_backend
+    (None: no check) re-solves the sizes up to check_max_size and the disagreement is reported.
     margin: ADC full scale = margin x max |TIA output| of the calibration batch, per column.
     tia_full_scale: volts the largest ideal calibration column current maps to (sets r_f).
     r_source: driver resistance, ohms. t_read: read pulse, seconds.
@@ -207,7 +205,7 @@ def run_adc_study(out_dir="runs/adc-study", bits=range(1, 11), r_wires=(0.0, 1.0
     Every argument is checked before anything is simulated or written (InvalidParameterError).
     """
     bits, r_wires, sizes, batch, calibration_batch = _check(
-        bits, r_wires, sizes, batch, calibration_batch, backend, spice_max_size, seed, margin, tia_full_scale,
+        bits, r_wires, sizes, batch, calibration_batch, check_max_size, seed, margin, tia_full_scale,
         r_source, t_read, adc_fom, adc_energy_per_conversion, tia_energy_per_read)
     pairs = pairs or DifferentialPairs(g_min=G_MIN, g_max=G_MAX)
     tia_options = dict(tia_options or {})
@@ -227,27 +225,24 @@ def run_adc_study(out_dir="runs/adc-study", bits=range(1, 11), r_wires=(0.0, 1.0
     TIA(r_f=1.0, energy_per_read=tia_energy_per_read, **tia_options)
     adcs = {b: make_adc(b) for b in bits}
 
-    check_backend = "fast" if backend == "spice" else "spice"
-    checked = [n for n in sizes if backend == "spice" or n <= spice_max_size]
-    spice = SpiceBackend() if backend == "spice" or checked else None
+    checked = [n for n in sizes if n <= check_max_size] if check_backend is not None else []
     t_start = time.perf_counter()
     results = []
-    try:
+    with Backends() as backends:  # one ngspice worker for the whole grid
+        main = backends.get(backend)
+        check = None if check_backend is None else backends.get(check_backend)
         jobs = [(n, r) for n in sizes for r in r_wires]
         for n, r in tqdm(jobs, desc="ADC study (size, wire)", unit="array", disable=not progress):
-            results.append(_one_array(n, r, bits, adcs, make_adc, pairs, batch, calibration_batch, backend,
-                                      check_backend if n in checked else None, spice, seed, margin, tia_full_scale,
+            results.append(_one_array(n, r, bits, adcs, make_adc, pairs, batch, calibration_batch, main,
+                                      check if n in checked else None, backends, seed, margin, tia_full_scale,
                                       r_source, t_read, tia_energy_per_read, tia_options))
-    finally:
-        if spice is not None:
-            spice.close()
     seconds = time.perf_counter() - t_start
     summary = {
         "description": "error of I+ - I- against v @ (G+ - G-) and energy per VMM versus ADC bits",
         "array": "N x N signed weights as differential pairs on an N x 2N passive (0T1R) array",
         "bits": bits, "r_wires_ohm": r_wires, "sizes": sizes, "batch": batch,
-        "calibration_batch": calibration_batch, "backend": backend,
-        "check_backend": check_backend if checked else None, "checked_sizes": checked, "seed": seed,
+        "calibration_batch": calibration_batch, "backend": main.name,
+        "check_backend": check.name if checked else None, "checked_sizes": checked, "seed": seed,
         "g_min_S": pairs.g_min, "g_max_S": pairs.g_max, "w_max": 1.0, "v_read_max_V": V_READ,
         "r_source_ohm": r_source, "calibration_margin": margin, "tia_full_scale_V": tia_full_scale,
         "t_read_s": t_read, "adc_fom_J_per_step": adc_fom if adc_energy_per_conversion is None else None,
@@ -267,7 +262,7 @@ def run_adc_study(out_dir="runs/adc-study", bits=range(1, 11), r_wires=(0.0, 1.0
     return summary
 
 
-def _one_array(n, r_wire, bits, adcs, make_adc, pairs, batch, calibration_batch, backend, check_backend, spice,
+def _one_array(n, r_wire, bits, adcs, make_adc, pairs, batch, calibration_batch, backend, check_backend, backends,
                seed, margin, tia_full_scale, r_source, t_read, tia_energy_per_read, tia_options) -> dict:
     """Simulate one (size, wire resistance) once and evaluate every ADC resolution on its TIA outputs."""
     _, g, v_test, v_cal = problem(n, batch, calibration_batch, seed, pairs)
@@ -276,18 +271,23 @@ def _one_array(n, r_wire, bits, adcs, make_adc, pairs, batch, calibration_batch,
     ideal_cols = v_test @ g
     ideal = ideal_cols[:, 0::2] - ideal_cols[:, 1::2]
 
-    def outputs(which: str):
-        with Crossbar(n, 2 * n, "0T1R", r_row=r_wire, r_col=r_wire, r_source=r_source, tia=tia, spice=spice) as xb:
+    def outputs(which):
+        """(test TIA outputs, calibration TIA outputs, read cost) of the array solved on `which`."""
+        with Crossbar(n, 2 * n, "0T1R", r_row=r_wire, r_col=r_wire, r_source=r_source, tia=tia,
+                      backends=backends, backend=which) as xb:
             xb.set_conductance(g)
-            t0 = time.perf_counter()
-            v_cal_out = xb.read_tia_output(v_cal, backend=which)
-            read = xb.sense(v_test, backend=which)
-            v_out = read.v_out
-            seconds = time.perf_counter() - t0
-            cost = read_cost(xb, v_test, backend=which, t_read=t_read, read=read) if which == backend else None
-        return v_out, v_cal_out, seconds, cost
+            v_cal_out = xb.read_tia_output(v_cal)
+            read = xb.sense(v_test)
+            return read.v_out, v_cal_out, read_cost(xb, v_test, t_read=t_read, read=read)
 
-    v_out, v_cal_out, seconds, cost = outputs(backend)
+    if check_backend is None:
+        t0 = time.perf_counter()
+        v_out, v_cal_out, cost = outputs(backend)
+        seconds = time.perf_counter() - t0
+    else:
+        cmp = compare_backends(outputs, candidate=backend, reference=check_backend, values=lambda res: res[0])
+        (v_out, v_cal_out, cost), seconds = cmp.candidate_result, cmp.candidate_seconds
+        w_out, w_cal_out, _ = cmp.reference_result
     errors = []
     for b in bits:
         errors.append(relative_error(signed_currents(adcs[b], tia, v_out, v_cal_out, margin), ideal))
@@ -315,19 +315,18 @@ def _one_array(n, r_wire, bits, adcs, make_adc, pairs, batch, calibration_batch,
     row["energy"] = energy
     row["energy_no_adc_J"] = cost.drivers + cost.feedback + cost.tia + cost.dac
     if check_backend is not None:
-        w_out, w_cal_out, w_seconds, _ = outputs(check_backend)
         differ = []
         for b in bits:
             c_main, _ = quantise(make_adc(b), v_out, v_cal_out, margin)
             c_check, _ = quantise(make_adc(b), w_out, w_cal_out, margin)
             differ.append(float(np.mean(c_main != c_check)))
         row["check"] = {
-            "backend": check_backend,
-            "tia_output_max_rel_diff": float(np.max(np.abs(v_out - w_out)) / np.max(np.abs(w_out))),
+            "backend": cmp.reference,
+            "tia_output_max_rel_diff": cmp.agreement.max_rel,
             "error_no_adc": relative_error(signed_currents(None, tia, w_out), ideal),
             "error": [relative_error(signed_currents(make_adc(b), tia, w_out, w_cal_out, margin), ideal) for b in bits],
             "codes_differ_fraction": differ,
-            "simulation_s": w_seconds,
+            "simulation_s": cmp.reference_seconds,
         }
     return row
 

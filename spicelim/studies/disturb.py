@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from ..backend import TRANSIENT, require
 from ..crossbar import Crossbar
 from ..devices import VTEAM, SoftBoundsRRAM, StanfordPKU, Yakopcic
 from ..devices.base import MemristorModel
@@ -45,7 +46,6 @@ GROUPS = ("selected", "same row", "same column", "unselected")
 HALF_SELECTED = ("same row", "same column")
 TARGETS = ("cell", "row")
 POLARITIES = {"SET": 1.0, "RESET": -1.0}
-STUDY_BACKENDS = ("fast", "spice")
 
 
 # ----------------------------------------------------------------------------- device facts
@@ -202,7 +202,7 @@ class DisturbStudy:
     """Every run of a half-select disturb sweep and the conditions it ran under.
 
     model: device class name. shape: (M, N). selected: (row, col), col None for a row target.
-    backend: "fast" or "spice". r_wire, r_source: ohms. timing: the slot timing. state0: initial
+    backend: name of the backend that ran it. r_wire, r_source: ohms. timing: the slot timing. state0: initial
     state of every cell, model units; span: state range, model units. thresholds: (v_pos, v_neg)
     volts. amplitudes: pulse magnitudes, volts. seconds: wall time of the sweep.
     """
@@ -249,7 +249,7 @@ class DisturbStudy:
 
 
 # ----------------------------------------------------------------------------- the sweep
-def _check_inputs(shape, amplitudes, n_pulses, schemes, polarities, backend, target, cell):
+def _check_inputs(shape, amplitudes, n_pulses, schemes, polarities, target, cell):
     if not isinstance(shape, (tuple, list)) or len(shape) != 2:
         raise InvalidParameterError(f"shape must be (rows, cols), got {shape!r}")
     m, n = (positive_int("rows", shape[0]), positive_int("cols", shape[1]))
@@ -268,8 +268,6 @@ def _check_inputs(shape, amplitudes, n_pulses, schemes, polarities, backend, tar
     polarities = tuple(polarities)
     if not polarities or any(p not in POLARITIES for p in polarities):
         raise InvalidParameterError(f"polarities must be taken from {tuple(POLARITIES)}, got {polarities!r}")
-    if backend not in STUDY_BACKENDS:
-        raise InvalidParameterError(f"backend must be one of {STUDY_BACKENDS}, got {backend!r}")
     if target not in TARGETS:
         raise InvalidParameterError(f"target must be one of {TARGETS}, got {target!r}")
     row, col = (m // 2, n // 2) if cell is None else cell
@@ -280,10 +278,10 @@ def _check_inputs(shape, amplitudes, n_pulses, schemes, polarities, backend, tar
 
 
 def half_select_disturb(device: MemristorModel, shape: tuple[int, int] = (16, 16), amplitudes=None,
-                        n_pulses=(1, 2, 5, 10, 20), schemes=HALF_SELECT_SCHEMES, backend: str = "fast",
+                        n_pulses=(1, 2, 5, 10, 20), schemes=HALF_SELECT_SCHEMES, backend="fast",
                         r_wire: float = 0.0, r_source: float = 0.0, timing: PulseTiming | None = None,
                         target: str = "cell", cell: tuple[int, int] | None = None, initial_fraction: float = 0.5,
-                        polarities=("SET", "RESET"), max_step: float | None = None, spice=None,
+                        polarities=("SET", "RESET"), max_step: float | None = None, backends=None,
                         progress: bool = True) -> DisturbStudy:
     """Program one cell (or row) of a passive array repeatedly and measure every cell's state change.
 
@@ -294,7 +292,8 @@ def half_select_disturb(device: MemristorModel, shape: tuple[int, int] = (16, 16
             Default: default_sweep(device).
         n_pulses: pulse count or counts; every count is reported (applied cumulatively).
         schemes: half-select schemes, from ("V/2", "V/3").
-        backend: "fast" (quasi-static nodal transient) or "spice" (ngspice transient).
+        backend: a backend with the transient capability: "fast" (quasi-static nodal transient),
+            "spice" (ngspice transient) or a user's own.
         r_wire: resistance of every row and column segment, ohms. r_source: driver resistance, ohms.
         timing: slot timing, seconds (default: default_sweep(device)).
         target: "cell" (one cell) or "row" (every cell of the selected row at once).
@@ -302,14 +301,14 @@ def half_select_disturb(device: MemristorModel, shape: tuple[int, int] = (16, 16
         initial_fraction: every cell's initial state as a fraction of its state range (0..1).
         polarities: from ("SET", "RESET").
         max_step: longest transient step, seconds (default: the backend's own).
-        spice: a SpiceBackend to share (the caller closes it); default a private one when needed.
+        backends: a spicelim.Backends to share (the caller closes it); default a private one.
         progress: show a tqdm progress bar.
     """
     if not isinstance(device, MemristorModel):
         raise InvalidParameterError(f"device must be a spicelim.devices model, got {type(device).__name__}")
     sweep_amps, sweep_timing = default_sweep(device)
     shape, amps, counts, schemes, polarities, (row, col) = _check_inputs(
-        shape, sweep_amps if amplitudes is None else amplitudes, n_pulses, schemes, polarities, backend, target, cell)
+        shape, sweep_amps if amplitudes is None else amplitudes, n_pulses, schemes, polarities, target, cell)
     timing = sweep_timing if timing is None else timing
     if not isinstance(timing, PulseTiming):
         raise InvalidParameterError(f"timing must be a PulseTiming, got {type(timing).__name__}")
@@ -326,8 +325,10 @@ def half_select_disturb(device: MemristorModel, shape: tuple[int, int] = (16, 16
     name = type(device).__name__
     t0 = time.perf_counter()
     with Crossbar(shape[0], shape[1], "0T1R", r_row=r_wire, r_col=r_wire, r_source=r_source, device=device,
-                  spice=spice) as xb:
-        for polarity, magnitude, scheme in tqdm(jobs, desc=f"{name} disturb ({backend})", unit="run",
+                  backends=backends, backend=backend) as xb:
+        impl = xb.backend()
+        require(impl, TRANSIENT, "the disturb study")
+        for polarity, magnitude, scheme in tqdm(jobs, desc=f"{name} disturb ({impl.name})", unit="run",
                                                 disable=not progress):
             amplitude = POLARITIES[polarity] * magnitude
             slot = program_slot(shape, row, col, amplitude, scheme)
@@ -335,10 +336,10 @@ def half_select_disturb(device: MemristorModel, shape: tuple[int, int] = (16, 16
             xb.set_state(start)
             for count, chunk in zip(counts, chunks):
                 schedule = PulseSchedule.from_slots([slot] * int(chunk), timing)
-                after = xb.apply_pulses(schedule, backend=backend, max_step=max_step)
+                after = xb.apply_pulses(schedule, max_step=max_step).state
                 runs.append(DisturbRun(scheme=scheme, amplitude=amplitude, n_pulses=int(count), change=after - start,
                                        span=hi - lo, cell_voltage=volts, groups=groups))
-    return DisturbStudy(model=name, shape=shape, selected=(row, col), backend=backend, r_wire=r_wire,
+    return DisturbStudy(model=name, shape=shape, selected=(row, col), backend=impl.name, r_wire=r_wire,
                         r_source=r_source, timing=timing, state0=state0, span=hi - lo,
                         thresholds=switching_thresholds(device), amplitudes=amps, pulse_counts=counts,
                         schemes=schemes, polarities=polarities, runs=runs, seconds=time.perf_counter() - t0)
