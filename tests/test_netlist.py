@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from spicelim.bias import forward, select_cell, transposed
+from spicelim.errors import InvalidParameterError
 from spicelim.netlist import format_read_netlist, write_netlist
 from spicelim.params import CrossbarParams
 
@@ -76,6 +77,24 @@ def test_transposed_and_selected_terminals():
     nl = format_read_netlist(p, np.full((2, 3), 2.0**-16), select_cell((2, 3), 1, 2, 0.2, "float", 5.0))
     assert "Vt_row0" not in nl.text and "Vt_col0" not in nl.text  # unselected lines float
     assert "Vt_row1 d1 p_row1 0.2" in nl.text and "Vt_col2 s2 0 0" in nl.text
+
+
+def test_sense_terminals_put_tias_and_injected_currents_on_the_sensed_ends():
+    """Rows sensed through an ideal TIA with a read-noise current injected ahead of each ammeter."""
+    from spicelim.bias import SenseTerminals
+    from spicelim.periphery import TIA
+
+    p = CrossbarParams(2, 3, r_row=1.0, r_col=1.0, r_source=5.0)
+    u = np.array([[0.1, 0.2, 0.3], [0.2, 0.2, 0.2]])
+    sense = SenseTerminals(rows=True, tia=TIA(r_f=1e4), v_plus=np.zeros((2, 2)),
+                           injected=np.array([[1e-7, 2e-7], [3e-7, 2e-7]]))
+    t = format_read_netlist(p, np.full((2, 3), 2.0**-16), transposed(u, 2, 5.0), save_rows=True, sense=sense).text
+    assert "Bnz_row0 0 d0 I=pwl(v(idx), 0, 1e-07, 1, 3e-07)" in t  # current into the line end d0
+    assert "Inz_row1 0 d1 2e-07" in t  # the same in every point: a plain current source
+    assert "Vt_row0 d0 n_row0 0" in t and "Vvg_row0 n_row0 p_row0 0" in t  # ammeter, then the virtual ground
+    assert not lines_starting(t, "Inz_col") and not lines_starting(t, "Bnz_col")  # driven columns get none
+    with pytest.raises(InvalidParameterError, match="v_plus"):
+        SenseTerminals(rows=False, tia=TIA(r_f=1e4))
 
 
 def test_write_netlist_is_atomic(tmp_path):

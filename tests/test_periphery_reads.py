@@ -4,8 +4,9 @@ encoded inputs, and the energy of a read against hand-solved circuits."""
 import numpy as np
 import pytest
 
+import spicelim
 from spicelim import Crossbar
-from spicelim.errors import InvalidParameterError, MissingCapability
+from spicelim.errors import InvalidParameterError, MissingCapability, ShapeError
 from spicelim.periphery import (
     ADC,
     DAC,
@@ -94,6 +95,57 @@ def test_signed_pairs_read_back_the_weights():
     lsb = 1.0 / 64 / 2e4
     assert np.max(np.abs(digital - want)) <= lsb + 1e-15  # two conversions, half an LSB each
     assert np.max(np.abs(analog - want)) <= lsb / 2 + 1e-15  # one conversion per pair
+
+
+def test_signed_transposed_reads_give_the_exact_backprop_product_on_the_ideal_backend():
+    """Errors on the pairs, rows sensed: (G+ - G-) d exactly, both ways of subtracting, through the TIAs and ADCs."""
+    w = RNG.uniform(-1, 1, (8, 3))
+    g = DifferentialPairs(g_min=1e-6, g_max=2e-5).conductances(w)
+    d = RNG.uniform(-0.2, 0.2, (4, 3))
+    want = d @ (g[:, 0::2] - g[:, 1::2]).T  # (4, 8): one current per row
+    with Crossbar(8, 6, tia=TIA(r_f=2e4), backend="ideal") as xb:
+        xb.set_conductance(g)
+        for subtraction in ("digital", "analog"):
+            got = read_signed(xb, d, subtraction=subtraction, transpose=True)
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * np.abs(want).max())
+        np.testing.assert_allclose(read_signed(xb, d[0], transpose=True), want[0], rtol=1e-12)
+        with pytest.raises(ShapeError, match="one voltage per pair"):
+            read_signed(xb, np.ones(6), transpose=True)
+    with Crossbar(8, 6, tia=TIA(r_f=2e4), adc=ADC(bits=8, full_scale=0.5), backend="ideal") as xb:
+        xb.set_conductance(g)
+        lsb = 1.0 / 256 / 2e4
+        assert np.max(np.abs(read_signed(xb, d, transpose=True) - want)) <= lsb + 1e-15  # two conversions
+        assert np.max(np.abs(read_signed(xb, d, subtraction="analog", transpose=True) - want)) <= lsb / 2 + 1e-15
+    with Crossbar(8, 5) as odd, pytest.raises(InvalidParameterError, match="pairs of columns"):
+        odd.set_conductance(np.full((8, 5), 1e-5))
+        read_signed(odd, d, transpose=True)
+
+
+@pytest.mark.spice
+@pytest.mark.parametrize("subtraction", ["digital", "analog"])
+def test_signed_transposed_reads_fast_against_spice_with_wires(subtraction, spice_backend):
+    w = RNG.uniform(-1, 1, (16, 5))
+    g = DifferentialPairs(g_min=2e-6, g_max=2e-5).conductances(w)
+    d = RNG.uniform(-0.2, 0.2, (6, 5))
+    with Crossbar(16, 10, "1T1R", r_row=2.5, r_col=2.5, r_source=10.0, tia=TIA(r_f=1e4, gain=1e4),
+                  backends={"spice": spice_backend}) as xb:
+        xb.set_conductance(g)
+        cmp = spicelim.compare_backends(lambda b: read_signed(xb, d, backend=b, subtraction=subtraction,
+                                                              transpose=True), candidate="fast", reference="spice")
+    ideal = d @ (g[:, 0::2] - g[:, 1::2]).T
+    assert cmp.agreement.max_rel < 3e-2  # the 1T1R fast model's linear selector: about 1 % in transposed reads
+    assert cmp.agreement.norm_error < agreement_to(ideal, cmp.reference_result)  # wires matter more than the model
+    with Crossbar(16, 10, r_row=2.5, r_col=2.5, r_source=10.0, tia=TIA(r_f=1e4, gain=1e4),
+                  backends={"spice": spice_backend}) as xb:
+        xb.set_conductance(g)
+        cmp = spicelim.compare_backends(lambda b: read_signed(xb, d, backend=b, subtraction=subtraction,
+                                                              transpose=True), candidate="fast", reference="spice")
+    assert cmp.agreement.max_rel < 1e-6  # passive: both solve the same linear circuit
+    assert agreement_to(ideal, cmp.reference_result) > 1e-3  # and the wires do show
+
+
+def agreement_to(ideal, got) -> float:
+    return spicelim.agreement(got, ideal).norm_error
 
 
 def test_bit_serial_and_pwm_reads_reproduce_the_product():
