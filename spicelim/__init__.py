@@ -23,7 +23,13 @@ from .errors import (
                      WorkerCrash,
 )
 from .params import CrossbarParams
-from .registry import Backends, backend_names, create_backend, register_backend, unregister_backend
+from .registry import (
+                     Backends,
+                     backend_names,
+                     create_backend,
+                     register_backend,
+                     unregister_backend,
+)
 from .results import OperatingPoints, PulseResult
 from .variability import Variability
 

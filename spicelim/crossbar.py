@@ -15,7 +15,14 @@ from dataclasses import replace
 import numpy as np
 
 from . import bias as biases
-from .backend import FLOATING_LINES, NETLIST_QUANTIZER, NODE_VOLTAGES, TRANSIENT, ArraySnapshot, require
+from .backend import (
+    FLOATING_LINES,
+    NETLIST_QUANTIZER,
+    NODE_VOLTAGES,
+    TRANSIENT,
+    ArraySnapshot,
+    require,
+)
 from .devices.base import MemristorModel
 from .devices.nmos import NmosSelector
 from .errors import InvalidParameterError, ShapeError
@@ -237,9 +244,6 @@ class Crossbar:
             self.readout.load_state_dict(old[1])
             self._g, self._state = old[2], old[3]
             raise
-
-    def __getstate__(self):
-        return dict(self.__dict__)
 
     def __setstate__(self, state):
         self.__dict__.update(state)

@@ -82,7 +82,8 @@ class Backends:
     Backends(spice=SpiceBackend(run_dir=...)) starts with instances given by the caller, which
     this set uses but never closes (they may serve other arrays); every other name is created
     from the registry on first use and closed by close(). Share one Backends between arrays to
-    share its ngspice worker. A Backends pickles with its instances (each without its processes).
+    share its ngspice worker. A Backends pickles with its instances (each without its processes);
+    the unpickled copy owns and closes all of them.
     """
 
     def __init__(self, backends: Mapping[str, ArrayBackend] | None = None, **given: ArrayBackend):
@@ -106,6 +107,10 @@ class Backends:
             self._instances[which] = backend
             self._owned.add(which)
         return backend
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._owned = set(self._instances)  # an unpickled set holds copies nobody else has: it closes them all
 
     def close(self) -> None:
         """Close the backends this set created (given ones stay open); they restart on demand."""

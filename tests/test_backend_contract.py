@@ -9,11 +9,25 @@ import numpy as np
 import pytest
 
 import spicelim
-from spicelim import ArrayBackend, Backends, Crossbar, MissingCapability, OperatingPoints, PulseResult
-from spicelim.backend import CAPABILITIES, FLOATING_LINES, NETLIST_QUANTIZER, NODE_VOLTAGES, TRANSIENT, has
+from spicelim import (
+    ArrayBackend,
+    Backends,
+    Crossbar,
+    MissingCapability,
+    OperatingPoints,
+    PulseResult,
+)
+from spicelim.backend import (
+    CAPABILITIES,
+    FLOATING_LINES,
+    NETLIST_QUANTIZER,
+    NODE_VOLTAGES,
+    TRANSIENT,
+    has,
+)
 from spicelim.devices import SoftBoundsRRAM
 from spicelim.errors import InvalidParameterError
-from spicelim.periphery import ADC, TIA
+from spicelim.periphery import ADC, TIA, read_signed
 from spicelim.programming import PulseSchedule, PulseTiming, array_update
 from spicelim.registry import create_backend
 
@@ -68,7 +82,8 @@ def array(backend, spice_backend, **kw):
 
 @pytest.mark.parametrize("name", BACKENDS)
 def test_every_backend_reads_the_same_way(name, spice_backend):
-    """Same calls, same types and shapes; on ideal lines every backend gives v @ G (and its transpose)."""
+    """Same calls, same types and shapes; on ideal lines every backend gives v @ G, its transpose and the
+    signed transposed product (G+ - G-) d of error backpropagation."""
     with array(name, spice_backend) as xb:
         xb.set_conductance(G)
         i = xb.read(V)
@@ -77,6 +92,11 @@ def test_every_backend_reads_the_same_way(name, spice_backend):
         assert i.shape == (3, 4) and j.shape == (3, 5) and single.shape == (4,)
         np.testing.assert_allclose(i, V @ G, rtol=1e-9, atol=1e-12 * np.abs(V @ G).max())
         np.testing.assert_allclose(j, U @ G.T, rtol=1e-9, atol=1e-12 * np.abs(U @ G.T).max())
+        d = U[:, :2]  # one error voltage per differential pair (columns 0/1 and 2/3)
+        back = read_signed(xb, d, transpose=True)
+        want = d @ (G[:, 0::2] - G[:, 1::2]).T
+        assert back.shape == (3, 5)
+        np.testing.assert_allclose(back, want, rtol=1e-9, atol=1e-12 * np.abs(want).max())
         r = xb.sense(V)
         assert r.sensed_current.shape == (3, 4) and r.driver_current.shape == (3, 5) and r.v_out is None
         # the drivers supply what the sense nodes take in (no other path to ground)

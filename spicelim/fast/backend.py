@@ -6,7 +6,13 @@ import warnings
 
 import numpy as np
 
-from ..backend import FLOATING_LINES, NODE_VOLTAGES, TRANSIENT, ArrayBackend, ArraySnapshot
+from ..backend import (
+    FLOATING_LINES,
+    NODE_VOLTAGES,
+    TRANSIENT,
+    ArrayBackend,
+    ArraySnapshot,
+)
 from ..bias import LineBias
 from ..params import CrossbarParams
 from ..registry import register_backend

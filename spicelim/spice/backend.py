@@ -27,7 +27,6 @@ from ..netlist import format_read_netlist, write_netlist
 from ..netlist.transient import format_pulse_netlist
 from ..netlist.writer import NETLIST_ADC_MAX_BITS
 from ..network import network_of
-from ..params import CrossbarParams
 from ..registry import register_backend
 from ..results import OperatingPoints, PulseResult
 from ..validation import positive_int
