@@ -26,7 +26,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .errors import InvalidParameterError, ShapeError
-from .validation import real_number
+from .validation import (
+    array_shape,
+    as_array,
+    choice,
+    finite_array,
+    index,
+    positive_int,
+    real_number,
+)
 
 if TYPE_CHECKING:
     from .periphery.tia import TIA
@@ -54,9 +62,10 @@ class LineBias:
     col_float: np.ndarray
 
     def __post_init__(self):
-        for name, dtype in (("row_v", float), ("col_v", float), ("row_r", float), ("col_r", float),
-                            ("row_float", bool), ("col_float", bool)):
-            arr = np.array(getattr(self, name), dtype=dtype)  # private copy: callers' arrays stay writable
+        for name, kinds, dtype in (("row_v", "iuf", float), ("col_v", "iuf", float), ("row_r", "iuf", float),
+                                   ("col_r", "iuf", float), ("row_float", "b", bool), ("col_float", "b", bool)):
+            with np.errstate(over="ignore"):  # too large for a float: refused below as not finite
+                arr = np.array(as_array(f"LineBias {name}", getattr(self, name), kinds), dtype=dtype)  # private copy
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
         if self.row_v.ndim != 2 or self.col_v.ndim != 2 or self.col_v.shape[0] != self.row_v.shape[0] \
@@ -178,8 +187,17 @@ class SenseTerminals:
                               quantizer=q)
 
 
+def _batch(name: str, value) -> np.ndarray:
+    arr = finite_array(name, value)
+    if arr.ndim != 2:
+        raise ShapeError(f"{name} must be a (batch, lines) array, got shape {arr.shape}")
+    return arr
+
+
 def forward(v: np.ndarray, n_cols: int, r_source: float) -> LineBias:
     """Rows driven with v (B, M) through r_source; columns held at 0 V and sensed."""
+    v = _batch("v (row voltages, V)", v)
+    n_cols = positive_int("n_cols", n_cols)
     b, m = v.shape
     return LineBias(row_v=v, col_v=np.zeros((b, n_cols)), row_r=np.full(m, r_source),
                     col_r=np.zeros(n_cols), row_float=np.zeros(m, bool), col_float=np.zeros(n_cols, bool))
@@ -187,6 +205,8 @@ def forward(v: np.ndarray, n_cols: int, r_source: float) -> LineBias:
 
 def transposed(u: np.ndarray, n_rows: int, r_source: float) -> LineBias:
     """Columns driven with u (B, N) through r_source at S[j]; rows held at 0 V at D[i] and sensed."""
+    u = _batch("u (column voltages, V)", u)
+    n_rows = positive_int("n_rows", n_rows)
     b, n = u.shape
     return LineBias(row_v=np.zeros((b, n_rows)), col_v=u, row_r=np.zeros(n_rows),
                     col_r=np.full(n, r_source), row_float=np.zeros(n_rows, bool), col_float=np.zeros(n, bool))
@@ -199,11 +219,9 @@ def select_cell(shape: tuple[int, int], row: int, col: int, v_read: float, schem
     scheme "float": every other line end open; "V/2": every other line at v_read/2;
     "V/3": other rows at v_read/3 and other columns at 2*v_read/3. Biased lines go through r_source.
     """
-    m, n = shape
-    if scheme not in SELECT_SCHEMES:
-        raise InvalidParameterError(f"scheme must be one of {SELECT_SCHEMES}, got {scheme!r}")
-    if not (0 <= row < m and 0 <= col < n):
-        raise InvalidParameterError(f"cell ({row}, {col}) is outside the {m}x{n} array")
+    m, n = array_shape("shape", shape)
+    choice("scheme", scheme, SELECT_SCHEMES)
+    row, col = index("row", row, m), index("col", col, n)
     v = real_number("v_read (V)", v_read)
     other_row = {"float": 0.0, "V/2": v / 2, "V/3": v / 3}[scheme]
     other_col = {"float": 0.0, "V/2": v / 2, "V/3": 2 * v / 3}[scheme]

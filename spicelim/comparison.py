@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .errors import InvalidParameterError, ShapeError
+from .validation import bool_array, finite_array, real_number
 
 
 @dataclass(frozen=True)
@@ -56,31 +57,42 @@ def agreement(values, reference, scale: float | None = None, mask=None) -> Agree
     over the compared entries (1 when the reference and the values are all zero). An empty
     comparison (mask selects nothing) has zero error.
     """
-    a = np.asarray(values, dtype=float)
-    r = np.asarray(reference, dtype=float)
+    a = finite_array("values", values)
+    r = finite_array("reference", reference)
     if a.shape != r.shape:
         raise ShapeError(f"cannot compare shapes {a.shape} and {r.shape}")
     if mask is not None:
-        m = np.asarray(mask, dtype=bool)
-        if m.shape != a.shape:
-            raise ShapeError(f"mask has shape {m.shape}, the values {a.shape}")
+        m = bool_array("mask", mask, a.shape)
         a, r = a[m], r[m]
-    d = np.abs(a - r)
-    if not (np.all(np.isfinite(d)) and np.all(np.isfinite(r))):
-        raise InvalidParameterError("cannot compare non-finite values")
+    with np.errstate(over="ignore"):
+        d = np.abs(a - r)
     if scale is None:
         scale = float(np.max(np.abs(r), initial=0.0))
         if scale == 0:
             if np.any(d):
                 raise InvalidParameterError("the reference is zero everywhere: give the scale to compare against")
             scale = 1.0
-    elif not (np.isfinite(scale) and scale > 0):
-        raise InvalidParameterError(f"scale must be finite and > 0, got {scale!r}")
-    ref_norm = float(np.linalg.norm(r))
-    diff_norm = float(np.linalg.norm(d))
-    norm_error = diff_norm / ref_norm if ref_norm > 0 else (0.0 if diff_norm == 0 else float("inf"))
-    return Agreement(max_abs=float(np.max(d, initial=0.0)), rms_abs=float(np.sqrt(np.mean(d**2))) if d.size else 0.0,
-                     scale=scale, norm_error=norm_error, count=int(d.size))
+    else:
+        scale = real_number("scale", scale, minimum=0.0, strict=True)
+    ref_norm, diff_norm = _norm(r), _norm(d)
+    if ref_norm == 0 and diff_norm > 0:
+        raise InvalidParameterError("the reference is zero everywhere: its relative error is undefined")
+    with np.errstate(over="ignore"):
+        out = Agreement(max_abs=float(np.max(d, initial=0.0)), rms_abs=diff_norm / np.sqrt(max(d.size, 1)),
+                        scale=scale, norm_error=diff_norm / ref_norm if ref_norm > 0 else 0.0, count=int(d.size))
+        finite = all(np.isfinite(x) for x in (out.max_abs, out.rms_abs, out.max_rel, out.rms_rel, out.norm_error))
+    if not finite:
+        raise InvalidParameterError("the difference or its ratio to the reference overflows a float: compare"
+                                    " values of ordinary magnitude")
+    return out
+
+
+def _norm(x: np.ndarray) -> float:
+    """Euclidean norm without overflow or underflow (scaled by the largest magnitude)."""
+    big = float(np.max(np.abs(x), initial=0.0))
+    if big == 0 or not np.isfinite(big):
+        return big
+    return big * float(np.sqrt(np.sum((x / big) ** 2)))
 
 
 @dataclass(frozen=True, eq=False)

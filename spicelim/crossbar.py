@@ -35,7 +35,14 @@ from .programming.pulses import PulseSchedule
 from .registry import Backends
 from .results import CellRead, OperatingPoints, PulseResult, SensedRead
 from .spice import SpiceBackend  # noqa: F401  (registers the built-in backends)
-from .validation import batch_of_vectors, finite_array, real_number
+from .validation import (
+    batch_of_vectors,
+    boolean,
+    choice,
+    finite_array,
+    index,
+    real_number,
+)
 from .variability import DeviceVariation, Variability
 
 G_MIN, G_MAX = 1e-15, 1e3  # siemens: the range a device conductance may take
@@ -258,8 +265,7 @@ class Crossbar:
         return self.backends.get(self.default_backend if which is None else which)
 
     def _read_bias(self, x, transpose: bool):
-        if not isinstance(transpose, (bool, np.bool_)):
-            raise InvalidParameterError(f"transpose must be True or False, got {transpose!r}")
+        transpose = boolean("transpose", transpose)
         m, n = self.shape
         if transpose:
             u, single = batch_of_vectors("u (column voltages, V)", x, n)
@@ -287,8 +293,7 @@ class Crossbar:
         quantizer: "python" (ADC applied to the simulated TIA outputs) or "netlist" (the ADC's
             quantizer simulated inside the circuit; backends with the netlist_quantizer capability).
         """
-        if quantizer not in QUANTIZERS:
-            raise InvalidParameterError(f"quantizer must be one of {QUANTIZERS}, got {quantizer!r}")
+        choice("quantizer", quantizer, QUANTIZERS)
         if self.adc is None and quantizer == "netlist":
             raise InvalidParameterError("quantizer='netlist' needs an ADC: create the array with adc=ADC(...)")
         r = self.sense(v, backend, transpose, quantizer=quantizer if self.adc is not None else None)
@@ -321,8 +326,8 @@ class Crossbar:
 
         quantizer: None (no conversion), "python" or "netlist" (see read()).
         """
-        if quantizer is not None and quantizer not in QUANTIZERS:
-            raise InvalidParameterError(f"quantizer must be None or one of {QUANTIZERS}, got {quantizer!r}")
+        if quantizer is not None:
+            choice("quantizer", quantizer, QUANTIZERS)
         impl = self.backend(backend)
         bias, single = self._read_bias(v, transpose)
         inputs = bias.col_v if transpose else bias.row_v
@@ -361,10 +366,8 @@ class Crossbar:
         """
         if real_number("v_read (V)", v_read) == 0:
             raise InvalidParameterError("v_read must be non-zero")
-        for name, k, lim in (("row", row, self.shape[0]), ("col", col, self.shape[1])):
-            if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k < lim:
-                raise InvalidParameterError(f"{name} must be an integer in [0, {lim}), got {k!r}")
-        bias = biases.select_cell(self.shape, int(row), int(col), v_read, scheme, self.params.r_source)
+        row, col = index("row", row, self.shape[0]), index("col", col, self.shape[1])
+        bias = biases.select_cell(self.shape, row, col, v_read, scheme, self.params.r_source)
         impl = self.backend(backend)
         require(impl, NODE_VOLTAGES, "read_cell()")
         if scheme == "float":
@@ -397,8 +400,7 @@ class Crossbar:
         if (schedule.gate_v is None) == self.params.has_selector:
             raise InvalidParameterError("a 1T1R array needs word-line waveforms (gate_v) in its schedule; a passive"
                                         " array must not have them")
-        if max_step is not None:
-            max_step = real_number("max_step (s)", max_step, minimum=0.0, strict=True)
+        max_step = schedule.check_step(max_step)
         impl = self.backend(backend)
         require(impl, TRANSIENT, "apply_pulses()")
         before = self.state

@@ -6,10 +6,13 @@ from dataclasses import dataclass
 
 from .devices.nmos import NmosSelector
 from .errors import InvalidParameterError
-from .validation import positive_int, real_number
+from .validation import choice, positive_int, real_number
 
 CELL_KINDS = ("0T1R", "1T1R")
 MAX_LINES = 4096  # rows or columns; larger arrays exceed what either backend can hold in memory
+#: Wire and driver resistances are 0 (ideal) or lie in [MIN_RESISTANCE, MAX_RESISTANCE] ohms: below a
+#: micro-ohm a segment is a short next to any device (1e3 S at most) and only spoils the conditioning.
+MIN_RESISTANCE, MAX_RESISTANCE = 1e-6, 1e12
 
 
 @dataclass(frozen=True)
@@ -40,10 +43,12 @@ class CrossbarParams:
     def __post_init__(self):
         object.__setattr__(self, "rows", positive_int("rows", self.rows, maximum=MAX_LINES))
         object.__setattr__(self, "cols", positive_int("cols", self.cols, maximum=MAX_LINES))
-        if not isinstance(self.cell, str) or self.cell not in CELL_KINDS:
-            raise InvalidParameterError(f"cell must be one of {CELL_KINDS}, got {self.cell!r}")
         for name in ("r_row", "r_col", "r_source"):
-            object.__setattr__(self, name, real_number(f"{name} (ohm)", getattr(self, name), minimum=0.0))
+            value = real_number(f"{name} (ohm)", getattr(self, name), minimum=0.0, maximum=MAX_RESISTANCE)
+            if 0 < value < MIN_RESISTANCE:
+                raise InvalidParameterError(f"{name} must be 0 (ideal) or at least {MIN_RESISTANCE:g} ohm, got {value:g}")
+            object.__setattr__(self, name, value)
+        choice("cell", self.cell, CELL_KINDS)
         if self.cell == "1T1R" and self.selector is None:
             object.__setattr__(self, "selector", NmosSelector())
         if self.cell == "0T1R" and self.selector is not None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+from pathlib import Path
 
 import numpy as np
 
@@ -17,8 +19,11 @@ def real_number(name: str, value, *, minimum: float | None = None, strict: bool 
     `strict=True` makes the lower bound exclusive (value > minimum).
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InvalidParameterError(f"{name} must be a real number, got {value!r}")
-    x = float(value)
+        raise InvalidParameterError(f"{name} must be a real number, got {_show(value)}")
+    try:
+        x = float(value)
+    except (OverflowError, ValueError, TypeError):
+        raise InvalidParameterError(f"{name} must be a finite real number, got {_show(value)}") from None
     if not math.isfinite(x):
         raise InvalidParameterError(f"{name} must be finite, got {x}")
     if minimum is not None:
@@ -31,30 +36,114 @@ def real_number(name: str, value, *, minimum: float | None = None, strict: bool 
     return x
 
 
+def _show(value) -> str:
+    """A short, safe description of a value for an error message."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:40]}... ({type(value).__name__})"
+
+
 def positive_int(name: str, value, *, maximum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise InvalidParameterError(f"{name} must be a positive integer, got {value!r}")
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
+        raise InvalidParameterError(f"{name} must be a positive integer, got {_show(value)}")
     if maximum is not None and value > maximum:
-        raise InvalidParameterError(f"{name} must be <= {maximum}, got {value}")
+        raise InvalidParameterError(f"{name} must be <= {maximum}, got {_show(value)}")
     return int(value)
 
 
-def non_negative_int(name: str, value) -> int:
-    """An integer >= 0 (a seed, a count that may be zero); bools are refused."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise InvalidParameterError(f"{name} must be a non-negative integer, got {value!r}")
+MAX_SEED = 2**128 - 1
+
+
+def non_negative_int(name: str, value, *, maximum: int = MAX_SEED) -> int:
+    """An integer in [0, maximum] (a seed, a count that may be zero); bools are refused."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or not 0 <= value <= maximum:
+        raise InvalidParameterError(f"{name} must be an integer in [0, {maximum}], got {_show(value)}")
     return int(value)
+
+
+def index(name: str, value, limit: int) -> int:
+    """An integer in [0, limit) (a row or column number)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or not 0 <= value < limit:
+        raise InvalidParameterError(f"{name} must be an integer in [0, {limit}), got {_show(value)}")
+    return int(value)
+
+
+def choice(name: str, value, options: tuple[str, ...]) -> str:
+    """One of the strings `options` (checked as a string first, so arrays and other objects are refused cleanly)."""
+    if not isinstance(value, str) or value not in options:
+        raise InvalidParameterError(f"{name} must be one of {options}, got {_show(value)}")
+    return value
+
+
+def boolean(name: str, value) -> bool:
+    """True or False (numpy booleans too; not 0, 1 or other objects)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidParameterError(f"{name} must be True or False, got {_show(value)}")
+    return bool(value)
+
+
+def array_shape(name: str, value, maximum: int | None = None) -> tuple[int, int]:
+    """An array size (rows, cols): a pair of positive integers, each at most `maximum`."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise InvalidParameterError(f"{name} must be a (rows, cols) pair of positive integers, got {_show(value)}")
+    return (positive_int(f"{name}[0] (rows)", value[0], maximum=maximum),
+            positive_int(f"{name}[1] (cols)", value[1], maximum=maximum))
+
+
+def integer_array(name: str, value, shape: tuple[int, ...] | None = None, *, bound: int = 2**53) -> np.ndarray:
+    """An int64 copy of integer values (integer dtype, or integral finite floats), each |x| <= bound."""
+    raw = as_array(name, value)
+    if raw.dtype.kind == "f":
+        arr = finite_array(name, raw)
+        if np.any(arr != np.round(arr)):
+            raise InvalidParameterError(f"{name} must hold integers, got {arr[arr != np.round(arr)].flat[0]:g}")
+    else:
+        arr = raw
+    if arr.size and (np.max(arr) > bound or np.min(arr) < -bound):
+        raise InvalidParameterError(f"{name} must lie within +-{bound}, got {_show(arr.flat[np.argmax(np.abs(arr))])}")
+    out = np.array(arr, dtype=np.int64)
+    if shape is not None and out.shape != shape:
+        raise ShapeError(f"{name} must have shape {shape}, got {out.shape}")
+    return out
+
+
+def bool_array(name: str, value, shape: tuple[int, ...]) -> np.ndarray:
+    """A boolean mask of `shape` (booleans, or integers 0 and 1)."""
+    raw = as_array(name, value, kinds="biu")
+    if raw.dtype.kind != "b" and raw.size and not np.all((raw == 0) | (raw == 1)):
+        raise InvalidParameterError(f"{name} must be a boolean mask (True/False or 0/1)")
+    if raw.shape != shape:
+        raise ShapeError(f"{name} must have shape {shape}, got {raw.shape}")
+    return raw.astype(bool)
+
+
+def path_value(name: str, value) -> Path:
+    """A file-system path given as a str or os.PathLike (not bytes), non-empty and without NUL characters."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise InvalidParameterError(f"{name} must be a path (str or os.PathLike), got {_show(value)}")
+    text = os.fspath(value)
+    if not isinstance(text, str) or not text or "\x00" in text:
+        raise InvalidParameterError(f"{name} must be a non-empty text path without NUL characters, got {_show(value)}")
+    return Path(text)
+
+
+def as_array(name: str, value, kinds: str = "iuf") -> np.ndarray:
+    """np.asarray(value), refusing ragged nesting and dtypes outside `kinds` (numpy kind letters) with a typed error."""
+    try:
+        raw = np.asarray(value)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InvalidParameterError(f"{name} must be a numeric array: {exc}") from None
+    if raw.dtype.kind not in kinds:
+        what = {"iuf": "a real numeric array", "iu": "an array of integers", "b": "a boolean array",
+                "biu": "a boolean array"}.get(kinds, f"an array of numpy kind {kinds!r}")
+        raise InvalidParameterError(f"{name} must be {what}, got dtype {raw.dtype}")
+    return raw
 
 
 def finite_array(name: str, value, shape: tuple[int, ...] | None = None) -> np.ndarray:
     """Return a float64 copy of `value`, checking it is numeric, finite and (optionally) of `shape`."""
-    try:
-        raw = np.asarray(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(f"{name} must be a numeric array: {exc}") from None
-    if raw.dtype.kind not in "iuf":
-        raise InvalidParameterError(f"{name} must be a real numeric array, got dtype {raw.dtype}")
-    arr = np.array(raw, dtype=np.float64)
+    raw = as_array(name, value)
+    with np.errstate(over="ignore"):
+        arr = np.array(raw, dtype=np.float64)
     if shape is not None and arr.shape != shape:
         raise ShapeError(f"{name} must have shape {shape}, got {arr.shape}")
     if not np.all(np.isfinite(arr)):

@@ -37,7 +37,9 @@ import numpy as np
 from .checkpoint import checked_generator_state, generator_state
 from .devices.base import with_cell_params
 from .errors import InvalidParameterError
-from .validation import finite_array, non_negative_int, real_number
+from .validation import finite_array, non_negative_int, positive_int, real_number
+
+MAX_LEVELS = 2**32  # distinguishable states of a device (more is a continuum for every use here)
 
 
 @dataclass(frozen=True)
@@ -55,9 +57,13 @@ class Variability:
     def __post_init__(self):
         spread = self.d2d.items() if isinstance(self.d2d, Mapping) else self.d2d
         try:
-            pairs = tuple(sorted((str(k), float(v)) for k, v in spread))
+            pairs = tuple(sorted((k, real_number(f"d2d spread of {k}", v)) for k, v in spread))
+        except InvalidParameterError:
+            raise
         except (TypeError, ValueError):
             raise InvalidParameterError("d2d must map parameter names to relative spreads (floats)") from None
+        if not all(isinstance(k, str) for k, _ in pairs):
+            raise InvalidParameterError("d2d parameter names must be strings")
         for name, sigma in pairs:
             if not 0 <= sigma <= 1 or not np.isfinite(sigma):
                 raise InvalidParameterError(f"d2d spread of {name} must lie in [0, 1], got {sigma:g}")
@@ -74,9 +80,11 @@ class Variability:
             object.__setattr__(self, name, value)
         if self.stuck_on + self.stuck_off > 1:
             raise InvalidParameterError("stuck_on + stuck_off cannot exceed 1")
-        if self.levels is not None and (isinstance(self.levels, bool) or not isinstance(self.levels, (int, np.integer))
-                                        or self.levels < 2):
-            raise InvalidParameterError(f"levels must be an integer >= 2 or None, got {self.levels!r}")
+        if self.levels is not None:
+            levels = positive_int("levels", self.levels, maximum=MAX_LEVELS)
+            if levels < 2:
+                raise InvalidParameterError(f"levels must be an integer in [2, {MAX_LEVELS}] or None, got {levels}")
+            object.__setattr__(self, "levels", levels)
         object.__setattr__(self, "seed", non_negative_int("seed", self.seed))
 
     @property

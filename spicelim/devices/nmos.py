@@ -15,11 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from .._paths import MODELS_DIR
 from ..errors import InvalidParameterError
-from ..validation import real_number
+from ..validation import path_value, real_number
 
 DEFAULT_CARD = MODELS_DIR / "nmos_1t1r.lib"
+MIN_DIMENSION = 1e-9  # metres: the smallest channel width or length
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,10 @@ def load_model_card(path: Path = DEFAULT_CARD) -> ModelCard:
 
     Names and values are checked here, so a card cannot carry anything but a model into a netlist.
     """
-    from ..netlist.safety import safe_name  # the netlist package imports this module
+    from ..netlist.safety import (  # the netlist package imports this module
+        safe_name,
+        user_model_name,
+    )
 
     try:
         lines = [ln.strip() for ln in Path(path).read_text(encoding="ascii").splitlines()]
@@ -49,7 +55,7 @@ def load_model_card(path: Path = DEFAULT_CARD) -> ModelCard:
     tokens = joined.replace("(", " ").replace(")", " ").split()
     if len(tokens) < 3 or tokens[0].lower() != ".model":
         raise InvalidParameterError(f"{path}: expected a single '.model NAME nmos ...' card")
-    name, kind = safe_name(tokens[1], f"{path}: model name"), tokens[2].lower()
+    name, kind = user_model_name(tokens[1], f"{path}: model name"), tokens[2].lower()
     if kind != "nmos":
         raise InvalidParameterError(f"{path}: the selector card must be of type nmos, got {kind!r}")
     params = []
@@ -83,10 +89,12 @@ class NmosSelector:
     card: ModelCard = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        real_number("selector w (m)", self.w, minimum=0.0, strict=True, maximum=1e-3)
-        real_number("selector l (m)", self.l, minimum=0.0, strict=True, maximum=1e-3)
-        real_number("selector v_gate (V)", self.v_gate, minimum=-100.0, maximum=100.0)
-        card = load_model_card(Path(self.card_path))  # parsed once, here, so a bad card fails at construction
+        object.__setattr__(self, "w", real_number("selector w (m)", self.w, minimum=MIN_DIMENSION, maximum=1e-3))
+        object.__setattr__(self, "l", real_number("selector l (m)", self.l, minimum=MIN_DIMENSION, maximum=1e-3))
+        object.__setattr__(self, "v_gate", real_number("selector v_gate (V)", self.v_gate, minimum=-100.0,
+                                                       maximum=100.0))
+        object.__setattr__(self, "card_path", path_value("selector card_path", self.card_path))
+        card = load_model_card(self.card_path)  # parsed once, here, so a bad card fails at construction
         object.__setattr__(self, "card", card)
         if card.get("level", 1.0) != 1.0:
             raise InvalidParameterError("the selector on-resistance formula needs a level-1 model card")
@@ -94,6 +102,7 @@ class NmosSelector:
             raise InvalidParameterError(
                 f"selector v_gate={self.v_gate:g} V is not above the threshold vto={card.get('vto', 0.0):g} V:"
                 " the transistor would be off during reads")
+        self.on_resistance  # noqa: B018 - a card and geometry without a finite on-resistance fail here
 
     @property
     def on_resistance(self) -> float:
@@ -105,4 +114,10 @@ class NmosSelector:
         l_eff = self.l - 2.0 * ld
         if l_eff <= 0:
             raise InvalidParameterError(f"effective channel length {l_eff:g} m is not positive (l - 2*ld)")
-        return 1.0 / (kp * self.w / l_eff * (self.v_gate - vto))
+        with np.errstate(over="ignore", divide="ignore"):
+            g_on = kp * self.w / l_eff * (self.v_gate - vto)
+            r_on = 1.0 / g_on if g_on > 0 else float("inf")
+        if not (np.isfinite(r_on) and r_on > 0):
+            raise InvalidParameterError(f"the selector's on-resistance ({r_on:g} ohm) is not a positive finite"
+                                        " value: check kp, w, l and v_gate")
+        return r_on

@@ -57,6 +57,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._paths import MODELS_DIR
+from ..errors import InvalidParameterError
 from .base import MemristorModel
 
 _NAMES = ("i0", "g0", "v0", "vel0", "ea", "a0", "tox", "gamma0", "beta", "g1", "f_min", "g_min", "g_max",
@@ -67,6 +68,7 @@ K_OVER_Q = 1.380649e-23 / 1.602176634e-19
 SINH_CAP = 100.0
 #: read_limit: the largest |V| that moves the gap by at most this fraction of its range in one second.
 READ_DRIFT = 1e-3
+MAX_SWITCHING_VOLTS = 1e3  # a gap that does not move below this is a parameter set outside the model's range
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,7 @@ class StanfordPKU(MemristorModel):
             (self.gate_width > 0, f"gate_width must be > 0, got {self.gate_width:g}"),
             (0 < self.window_width <= 0.1, f"window_width must lie in (0, 0.1], got {self.window_width:g}"),
         ])
+        self.read_limit  # noqa: B018 - a device that never switches at any sensible voltage fails here
 
     # ---------------------------------------------------------------- equations
     @property
@@ -183,6 +186,10 @@ class StanfordPKU(MemristorModel):
         hi = 1.0
         while speed(hi) <= target:
             hi *= 2.0
+            if hi > MAX_SWITCHING_VOLTS:
+                raise InvalidParameterError(
+                    f"StanfordPKU: the gap does not move below {MAX_SWITCHING_VOLTS:g} V with these parameters"
+                    f" (ea = {self.ea:g} eV, temperature = {self.temperature:g} K): the device cannot be programmed")
         lo = 0.0
         for _ in range(100):
             mid = 0.5 * (lo + hi)

@@ -1,8 +1,12 @@
 """Guards for everything that reaches netlist text: names, numbers and free text.
 
-Netlists are written from numbers and from names that spicelim builds itself; anything that
-comes from outside (model-card names, labels, titles) passes through these checks, so a newline,
-a dot-command such as `.control` or `.include`, or a `shell` command cannot be smuggled in.
+Netlists are written from numbers spicelim formats itself (`fmt`, from floats) and from names it
+builds; anything that comes from outside (model-card names, parameter names, titles) passes an
+allow-list: names are letters, digits and '_' starting with a letter; free text is one line of
+printable ASCII letters, digits, spaces and a few punctuation marks. Nothing else (control
+characters that Python or ngspice take as line breaks, non-ASCII, ';', quotes, backslashes) can
+reach a netlist, so neither a dot-command (`.inc`, `.control`) nor a `shell` line can be smuggled
+in. Names spicelim gives its own models and subcircuits are reserved.
 """
 
 from __future__ import annotations
@@ -13,9 +17,12 @@ import re
 
 from ..errors import NetlistInjectionError
 
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
-_RESERVED = {"shell", "control", "endc", "end", "include", "lib", "exec", "source"}
-_TEXT_FORBIDDEN = re.compile(r"[\r\n\x00;]|^\s*[.*+]|\bshell\b|\.control\b|\.endc\b|\.include\b|\.lib\b", re.IGNORECASE)
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+_RESERVED = {"shell", "control", "endc", "end", "include", "inc", "lib", "exec", "source", "options", "option"}
+_TEXT = re.compile(r"[A-Za-z0-9 _\-.,:()\[\]=+/%#@<>!?]{0,200}")
+_TEXT_COMMANDS = re.compile(r"^\s*[.*+]|\bshell\b|\.(control|endc|inc|include|lib)\b", re.IGNORECASE)
+#: Names of spicelim's own models and subcircuits in a netlist (a user's card may not take them).
+INTERNAL_NAMES = re.compile(r"(cellmodel\d*(_\d+)?|tia)", re.IGNORECASE)
 
 
 def safe_name(name: str, what: str = "name") -> str:
@@ -27,12 +34,21 @@ def safe_name(name: str, what: str = "name") -> str:
     return name
 
 
+def user_model_name(name: str, what: str = "model name") -> str:
+    """A name from outside for a model: safe_name, and none of spicelim's own (cellmodel..., tia)."""
+    safe_name(name, what)
+    if INTERNAL_NAMES.fullmatch(name):
+        raise NetlistInjectionError(f"{what} {name!r} is reserved for spicelim's own netlist models: rename it")
+    return name
+
+
 def safe_text(text: str, what: str = "text") -> str:
-    """Return free text (a title or comment) if it is one line with no SPICE command in it."""
-    if not isinstance(text, str) or _TEXT_FORBIDDEN.search(text) or len(text) > 200:
+    """Return free text (a title or comment) if it is one line of allowed characters."""
+    if not isinstance(text, str) or not _TEXT.fullmatch(text) or _TEXT_COMMANDS.search(text):
         raise NetlistInjectionError(
-            f"{what} {text!r} is not allowed in a netlist: one line of at most 200 characters, no"
-            " leading '.', '*' or '+', no ';', and no 'shell', '.control', '.include' or '.lib'")
+            f"{what} {text!r} is not allowed in a netlist: one line of at most 200 ASCII letters, digits,"
+            " spaces and _ - . , : ( ) [ ] = + / % # @ < > ! ?, not starting with '.', '*' or '+', and"
+            " without 'shell', '.control', '.inc', '.include' or '.lib'")
     return text
 
 

@@ -19,8 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from ..bias import LineBias, SenseTerminals
+from ..errors import InvalidParameterError, ShapeError
 from ..network import network_of
 from ..params import CrossbarParams
+from ..validation import finite_array
 from .safety import fmt, safe_name, safe_text
 
 _SAVE_PER_LINE = 40
@@ -180,10 +182,15 @@ def format_read_netlist(params: CrossbarParams, conductance: np.ndarray, bias: L
     save_nodes: save every node voltage (for IR-drop maps and per-cell currents).
     print_results: add `.print` lines so that plain `ngspice -b` prints the saved vectors.
     """
+    if not isinstance(params, CrossbarParams) or not isinstance(bias, LineBias):
+        raise InvalidParameterError("format_read_netlist needs CrossbarParams and a LineBias")
     net = network_of(params)
     m, n = params.shape
-    if conductance.shape != (m, n) or bias.shape != (m, n):
-        raise ValueError("conductance and bias must match the array shape")
+    conductance = finite_array("conductance (S)", conductance, (m, n))
+    if np.any(conductance <= 0):
+        raise InvalidParameterError("conductance must be > 0 S everywhere")
+    if bias.shape != (m, n):
+        raise ShapeError(f"the bias is for a {bias.shape} array, the parameters for {(m, n)}")
     names = net.names
     batch = bias.batch
     head = title or f"spicelim {m}x{n} {params.cell} array, {batch} operating point(s)"

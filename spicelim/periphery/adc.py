@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InvalidParameterError, ShapeError
-from ..validation import finite_array, non_negative_int, real_number
+from ..validation import as_array, finite_array, non_negative_int, real_number
 
 #: Smallest code width the DNL draws may produce, in LSB: keeps the transfer strictly monotonic.
 MIN_CODE_WIDTH = 0.05
@@ -263,9 +263,7 @@ class ADC:
 
     def to_volts(self, codes, full_scale=None) -> np.ndarray:
         """Reconstruct volts from codes (..., n_columns): the ideal code centres -FS + (k + 1/2) LSB."""
-        raw = np.asarray(codes)
-        if raw.dtype.kind not in "iu":
-            raise InvalidParameterError(f"ADC codes must be integers, got dtype {raw.dtype}")
+        raw = as_array("ADC codes", codes, kinds="iu")
         arr = np.atleast_1d(raw).astype(np.int64)
         if arr.size and (arr.min() < 0 or arr.max() >= self.n_codes):
             bad = arr[(arr < 0) | (arr >= self.n_codes)].flat[0]

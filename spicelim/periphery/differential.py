@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidParameterError, ShapeError
-from ..validation import batch_of_vectors, finite_array, real_number
+from ..validation import batch_of_vectors, boolean, choice, finite_array, real_number
 
 SUBTRACTION = ("digital", "analog")
 
@@ -76,10 +76,8 @@ def read_signed(xb, x, backend=None, subtraction: str = "digital", transpose: bo
         subtracts in current before its TIA and ADC (`full_scale` is not used).
     backend: a name or an ArrayBackend (default: the array's).
     """
-    if subtraction not in SUBTRACTION:
-        raise InvalidParameterError(f"subtraction must be one of {SUBTRACTION}, got {subtraction!r}")
-    if not isinstance(transpose, (bool, np.bool_)):
-        raise InvalidParameterError(f"transpose must be True or False, got {transpose!r}")
+    choice("subtraction", subtraction, SUBTRACTION)
+    transpose = boolean("transpose", transpose)
     if xb.shape[1] % 2:
         raise InvalidParameterError(f"signed reads need pairs of columns: this array has {xb.shape[1]} columns")
     if transpose:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..validation import positive_int
+from ..errors import InvalidParameterError
+from ..validation import as_array, finite_array, positive_int
 from .inputs import DAC, bit_serial, pwm, shift_add
 
 
@@ -27,6 +28,8 @@ def _read_slices(xb, slices: np.ndarray, backend, transpose: bool) -> np.ndarray
 
 def read_dac(xb, x, dac: DAC, backend=None, transpose: bool = False) -> np.ndarray:
     """Read inputs x (values in the DAC's range) after the amplitude DAC; amperes (B, L) or (L,)."""
+    if not isinstance(dac, DAC):
+        raise InvalidParameterError(f"dac must be a spicelim.periphery.DAC, got {type(dac).__name__}")
     return xb.read(dac.encode(x), backend=backend, transpose=transpose)
 
 
@@ -37,7 +40,7 @@ def read_bit_serial(xb, x_int, bits: int, v_read: float, backend=None, transpose
     subtract the two reads.
     """
     bits = positive_int("bits", bits, maximum=32)
-    x = np.asarray(x_int)
+    x = as_array("x_int", x_int)
     single = x.ndim == 1
     slices = bit_serial(np.atleast_2d(x), bits, v_read)
     y = shift_add(_read_slices(xb, slices, backend, transpose))
@@ -47,7 +50,7 @@ def read_bit_serial(xb, x_int, bits: int, v_read: float, backend=None, transpose
 def read_pwm(xb, x, n_slots: int, v_read: float, backend=None, transpose: bool = False) -> np.ndarray:
     """Pulse-width-modulated read of x in [0, 1] (B, K) or (K,): mean sensed current over n_slots slots, amperes."""
     n_slots = positive_int("n_slots", n_slots, maximum=1 << 16)
-    x = np.asarray(x, dtype=float)
+    x = finite_array("x", x)
     single = x.ndim == 1
     slices = pwm(np.atleast_2d(x), n_slots, v_read)
     y = _read_slices(xb, slices, backend, transpose).sum(axis=0) / n_slots

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidParameterError, ShapeError
-from ..validation import finite_array, real_number
+from ..validation import as_array, finite_array, integer_array, real_number
 
 #: Largest DAC resolution, bits.
 MAX_DAC_BITS = 16
@@ -98,16 +98,7 @@ class DAC:
 
 
 def _non_negative_integers(name: str, x) -> np.ndarray:
-    raw = np.asarray(x)
-    if raw.dtype.kind == "f":
-        arr = finite_array(name, raw)
-        if np.any(arr != np.round(arr)):
-            raise InvalidParameterError(f"{name} must hold integers, got {arr[arr != np.round(arr)].flat[0]:g}")
-        arr = arr.astype(np.int64)
-    elif raw.dtype.kind in "iu":
-        arr = raw.astype(np.int64)
-    else:
-        raise InvalidParameterError(f"{name} must be an integer array, got dtype {raw.dtype}")
+    arr = integer_array(name, x, bound=2**62)
     if np.any(arr < 0):
         raise InvalidParameterError(
             f"{name} must be non-negative, got {arr[arr < 0].flat[0]}: use split_sign() and two passes")
@@ -136,7 +127,7 @@ def shift_add(codes_per_bit) -> np.ndarray:
     or `ADC.to_volts(codes)`; raw ADC codes are offset binary (zero input near 2^(N-1)) and would
     accumulate that offset. Integer input gives an int64 result (exact), real input a float64 one.
     """
-    raw = np.asarray(codes_per_bit)
+    raw = as_array("shift_add input", codes_per_bit)
     if raw.ndim < 1 or raw.shape[0] < 1:
         raise ShapeError(f"shift_add needs an array of shape (bits, ...), got {raw.shape}")
     n_bits = raw.shape[0]
@@ -156,9 +147,7 @@ def split_sign(x) -> tuple[np.ndarray, np.ndarray]:
     (bit-serial or PWM): run pos and neg separately and subtract the outputs. Integer input keeps
     its integer type.
     """
-    raw = np.asarray(x)
-    if raw.dtype.kind not in "iuf":
-        raise InvalidParameterError(f"split_sign input must be numeric, got dtype {raw.dtype}")
+    raw = as_array("split_sign input", x)
     arr = raw if raw.dtype.kind in "iu" else finite_array("split_sign input", raw)
     zero = np.zeros((), dtype=arr.dtype)
     return np.maximum(arr, zero), np.maximum(-arr, zero)

@@ -33,10 +33,10 @@ LARGE_GAIN = 1e9  # open-loop gain used for an "ideal" op-amp that still has out
 class TIA:
     """Transimpedance amplifier parameters (SI units).
 
-    r_f: feedback resistance, ohms (> 0). c_f: feedback capacitance, farads (>= 0).
-    gain: DC open-loop gain A0 (> 1), or None for an ideal op-amp (infinite gain).
-    gbw: gain-bandwidth product, hertz (> 0), or None (no pole).
-    v_out_max: output swing limit, volts (the output stays within +-v_out_max), or None (no limit).
+    r_f: feedback resistance, ohms (1e-3 .. 1e15). c_f: feedback capacitance, farads (0 .. 1).
+    gain: DC open-loop gain A0 (1 < A0 <= 1e12), or None for an ideal op-amp (infinite gain).
+    gbw: gain-bandwidth product, hertz (1 .. 1e15), or None (no pole).
+    v_out_max: output swing limit, volts (0 < v <= 1e3; the output stays within +-v_out_max), or None (no limit).
     offset: input offset voltage, volts. noise: input-referred noise, volts rms per read (>= 0),
         drawn independently for every read and line from a stream seeded by `seed` (the array
         using the TIA holds the stream and saves it with its state).
@@ -55,22 +55,22 @@ class TIA:
     seed: int = 0
 
     def __post_init__(self):
-        object.__setattr__(self, "r_f", real_number("TIA r_f (ohm)", self.r_f, minimum=0.0, strict=True))
-        object.__setattr__(self, "c_f", real_number("TIA c_f (F)", self.c_f, minimum=0.0))
+        object.__setattr__(self, "r_f", real_number("TIA r_f (ohm)", self.r_f, minimum=1e-3, maximum=1e15))
+        object.__setattr__(self, "c_f", real_number("TIA c_f (F)", self.c_f, minimum=0.0, maximum=1.0))
         if self.gain is not None:
-            gain = real_number("TIA gain", self.gain)
+            gain = real_number("TIA gain", self.gain, maximum=1e12)
             if gain <= 1:
                 raise InvalidParameterError(f"TIA gain must be > 1 (an op-amp's open-loop gain), got {gain:g}")
             object.__setattr__(self, "gain", gain)
         if self.gbw is not None:
-            object.__setattr__(self, "gbw", real_number("TIA gbw (Hz)", self.gbw, minimum=0.0, strict=True))
+            object.__setattr__(self, "gbw", real_number("TIA gbw (Hz)", self.gbw, minimum=1.0, maximum=1e15))
         if self.v_out_max is not None:
             object.__setattr__(self, "v_out_max", real_number("TIA v_out_max (V)", self.v_out_max, minimum=0.0,
-                                                              strict=True))
+                                                              strict=True, maximum=1e3))
         object.__setattr__(self, "offset", real_number("TIA offset (V)", self.offset, minimum=-1.0, maximum=1.0))
         object.__setattr__(self, "noise", real_number("TIA noise (V rms)", self.noise, minimum=0.0, maximum=1.0))
         object.__setattr__(self, "energy_per_read", real_number("TIA energy_per_read (J)", self.energy_per_read,
-                                                                minimum=0.0))
+                                                                minimum=0.0, maximum=1.0))
         object.__setattr__(self, "seed", non_negative_int("TIA seed", self.seed))
 
     # ------------------------------------------------------------------ model

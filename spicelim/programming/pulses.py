@@ -17,6 +17,15 @@ import numpy as np
 from ..errors import InvalidParameterError, ShapeError
 from ..validation import finite_array, real_number
 
+#: Largest line voltage of a programming pulse or word line, volts.
+MAX_PULSE_VOLTS = 100.0
+#: Shortest pulse width, edge or (non-zero) gap, seconds.
+MIN_PULSE_TIME = 1e-15
+#: Most slots in one schedule.
+MAX_SLOTS = 200_000
+#: Most intervals of the largest time step a transient may be cut into (schedule duration / max_step).
+MAX_TIME_STEPS = 1_000_000
+
 
 @dataclass(frozen=True)
 class PulseTiming:
@@ -33,12 +42,12 @@ class PulseTiming:
     def __post_init__(self):
         for name in ("width", "rise", "fall"):
             value = real_number(f"pulse {name} (s)", getattr(self, name))
-            if not 0 < value <= 1.0:
-                raise InvalidParameterError(f"pulse {name} must be > 0 s and at most 1 s, got {value:g}")
+            if not MIN_PULSE_TIME <= value <= 1.0:
+                raise InvalidParameterError(f"pulse {name} must lie in [{MIN_PULSE_TIME:g}, 1] s, got {value:g}")
             object.__setattr__(self, name, value)
         gap = real_number("pulse gap (s)", self.gap)
-        if not 0 <= gap <= 1.0:
-            raise InvalidParameterError(f"pulse gap must be >= 0 s and at most 1 s, got {gap:g}")
+        if not (gap == 0 or MIN_PULSE_TIME <= gap <= 1.0):
+            raise InvalidParameterError(f"pulse gap must be 0 or lie in [{MIN_PULSE_TIME:g}, 1] s, got {gap:g}")
         object.__setattr__(self, "gap", gap)
 
     @property
@@ -46,7 +55,7 @@ class PulseTiming:
         return self.rise + self.width + self.fall + self.gap
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Slot:
     """Line levels (volts) during one pulse slot: rows (M,), columns (N,), word lines (M,) or None.
 
@@ -57,6 +66,23 @@ class Slot:
     col: np.ndarray
     gate: np.ndarray | None = None
     timing: PulseTiming | None = None
+
+    def __post_init__(self):
+        for name in ("row", "col", "gate"):
+            value = getattr(self, name)
+            if value is None and name == "gate":
+                continue
+            arr = finite_array(f"slot {name} levels (V)", value)
+            if arr.ndim != 1 or arr.size < 1:
+                raise ShapeError(f"slot {name} levels must be a 1-D array, got shape {arr.shape}")
+            if np.any(np.abs(arr) > MAX_PULSE_VOLTS):
+                raise InvalidParameterError(f"slot {name} levels must lie within +-{MAX_PULSE_VOLTS:g} V")
+            arr.setflags(write=False)
+            object.__setattr__(self, name, arr)
+        if self.gate is not None and self.gate.shape != self.row.shape:
+            raise ShapeError("slot gate levels need one word line per row")
+        if self.timing is not None and not isinstance(self.timing, PulseTiming):
+            raise InvalidParameterError(f"slot timing must be a PulseTiming or None, got {type(self.timing).__name__}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,6 +136,18 @@ class PulseSchedule:
     def duration(self) -> float:
         return float(self.t[-1])
 
+    def check_step(self, max_step: float | None) -> float | None:
+        """`max_step` (seconds, > 0, or None for the backend's default of a tenth of the shortest pulse
+        width at the finest) if the transient stays within MAX_TIME_STEPS intervals of it."""
+        finest = self.default_step(10)
+        step = finest if max_step is None else real_number("max_step (s)", max_step, minimum=0.0, strict=True)
+        if self.duration / step > MAX_TIME_STEPS:
+            what = f"max_step {step:g} s" if max_step is not None else f"its pulses (default step {step:g} s)"
+            raise InvalidParameterError(f"{what} would cut this {self.duration:g} s schedule into more than"
+                                        f" {MAX_TIME_STEPS} steps: the step must be at least"
+                                        f" {self.duration / MAX_TIME_STEPS:g} s")
+        return None if max_step is None else step
+
     def default_step(self, per_width: int) -> float:
         """1/per_width of the shortest pulse width (of the shortest breakpoint interval for a hand-made schedule)."""
         width = self.pulse_width if self.pulse_width else float(np.min(np.diff(self.t)))
@@ -121,8 +159,10 @@ class PulseSchedule:
 
         `timing` is the default; a slot with its own timing (SET and RESET widths differ) uses that.
         """
-        if not slots:
-            raise InvalidParameterError("a pulse schedule needs at least one slot")
+        if not isinstance(slots, (list, tuple)) or not slots or not all(isinstance(x, Slot) for x in slots):
+            raise InvalidParameterError("a pulse schedule needs at least one slot: a non-empty list of Slot")
+        if len(slots) > MAX_SLOTS:
+            raise InvalidParameterError(f"a pulse schedule holds at most {MAX_SLOTS} slots, got {len(slots)}")
         if not isinstance(timing, PulseTiming):
             raise InvalidParameterError("timing must be a PulseTiming")
         m, n = np.shape(slots[0].row), np.shape(slots[0].col)
@@ -143,7 +183,7 @@ class PulseSchedule:
         on = np.array([0.0, 1.0, 1.0, 0.0])
 
         def waves(levels: list[np.ndarray]) -> np.ndarray:
-            lv = np.stack([np.asarray(x, dtype=float) for x in levels])  # (k, lines)
+            lv = np.stack(levels)  # (k, lines)
             return (on[None, :, None] * lv[:, None, :]).reshape(4 * k, lv.shape[1])
 
         row, col = waves([s.row for s in slots]), waves([s.col for s in slots])

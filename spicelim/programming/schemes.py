@@ -19,17 +19,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InvalidParameterError, ShapeError
-from ..params import CELL_KINDS
-from ..validation import real_number
-from .pulses import PulseTiming, Slot
+from ..errors import InvalidParameterError
+from ..params import CELL_KINDS, MAX_LINES
+from ..validation import (
+    array_shape,
+    bool_array,
+    choice,
+    finite_array,
+    index,
+    integer_array,
+    positive_int,
+    real_number,
+)
+from .pulses import MAX_PULSE_VOLTS, MAX_SLOTS, PulseTiming, Slot
 
 HALF_SELECT_SCHEMES = ("V/2", "V/3")
-
-
-def _check_cell_kind(cell: str) -> None:
-    if cell not in CELL_KINDS:
-        raise InvalidParameterError(f"cell must be one of {CELL_KINDS}, got {cell!r}")
+#: Most pulses one cell may be given in one update (the schedule grows with it).
+MAX_PULSES_PER_CELL = 10_000
+#: Most slots per phase of a stochastic outer-product update.
+MAX_COINCIDENCE_SLOTS = 100_000
 
 
 def _check_gate(cell: str, v_gate) -> float | None:
@@ -37,7 +45,27 @@ def _check_gate(cell: str, v_gate) -> float | None:
         return None
     if v_gate is None:
         raise InvalidParameterError("a 1T1R array needs the word-line voltage v_gate for programming")
-    return real_number("v_gate (V)", v_gate)
+    return real_number("v_gate (V)", v_gate, minimum=-MAX_PULSE_VOLTS, maximum=MAX_PULSE_VOLTS)
+
+
+def pulse_amplitude(name: str, value, sign: int = 0) -> float:
+    """A pulse amplitude, volts, |V| <= MAX_PULSE_VOLTS; sign +1 / -1 asks for a SET / RESET amplitude."""
+    v = real_number(f"{name} (V)", value, minimum=-MAX_PULSE_VOLTS, maximum=MAX_PULSE_VOLTS)
+    if v == 0 or (sign > 0 and v <= 0) or (sign < 0 and v >= 0):
+        want = {1: "> 0 V", -1: "< 0 V", 0: "non-zero"}[sign]
+        raise InvalidParameterError(f"{name} must be {want}, got {v:g} V")
+    return v
+
+
+def _timing(timing) -> PulseTiming | None:
+    if timing is not None and not isinstance(timing, PulseTiming):
+        raise InvalidParameterError(f"timing must be a PulseTiming or None, got {type(timing).__name__}")
+    return timing
+
+
+def _pulse_counts(counts, shape: tuple[int, ...]) -> np.ndarray:
+    """Signed pulse numbers (+ SET, - RESET) of `shape`, each of magnitude at most MAX_PULSES_PER_CELL."""
+    return integer_array("pulse counts", counts, shape, bound=MAX_PULSES_PER_CELL)
 
 
 def row_slot(shape: tuple[int, int], cell: str, row: int, active, amplitude: float, scheme: str = "V/2",
@@ -50,22 +78,17 @@ def row_slot(shape: tuple[int, int], cell: str, row: int, active, amplitude: flo
         column's voltage toward the row's (each column has its own driver).
     timing: the slot's own timing (None: the schedule's default).
     """
-    _check_cell_kind(cell)
-    m, n = shape
-    if not 0 <= row < m:
-        raise InvalidParameterError(f"row {row} is outside the {m}-row array")
-    active = np.asarray(active, dtype=bool)
-    if active.shape != (n,):
-        raise ShapeError(f"active must be a boolean mask of shape ({n},), got {active.shape}")
-    v = real_number("pulse amplitude (V)", amplitude)
-    if v == 0:
-        raise InvalidParameterError("a programming pulse needs a non-zero amplitude")
+    choice("cell", cell, CELL_KINDS)
+    m, n = array_shape("shape", shape, maximum=MAX_LINES)
+    row = index("row", row, m)
+    active = bool_array("active", active, (n,))
+    v = pulse_amplitude("pulse amplitude", amplitude)
+    choice("scheme", scheme, HALF_SELECT_SCHEMES)
     gate = _check_gate(cell, v_gate)
+    timing = _timing(timing)
     a = abs(v)
-    if scale is None:
-        scale = np.ones(n)
-    scale = np.asarray(scale, dtype=float)
-    if scale.shape != (n,) or not np.all((scale > 0) & (scale <= 1)):
+    scale = np.ones(n) if scale is None else finite_array("scale", scale, (n,))
+    if not np.all((scale > 0) & (scale <= 1)):
         raise InvalidParameterError(f"scale must hold ({n},) factors in (0, 1]")
     if cell == "0T1R" and scheme == "V/3" and np.any(scale[active] < 1 / 3):
         # an unselected cell on a scaled column sees a (scale - 2/3): beyond V/3 below scale = 1/3
@@ -82,8 +105,6 @@ def row_slot(shape: tuple[int, int], cell: str, row: int, active, amplitude: flo
         gates = np.zeros(m)
         gates[row] = gate
         return Slot(row=rows, col=cols, gate=gates, timing=timing)
-    if scheme not in HALF_SELECT_SCHEMES:
-        raise InvalidParameterError(f"scheme must be one of {HALF_SELECT_SCHEMES}, got {scheme!r}")
     other_row, other_col = (a / 2, a / 2) if scheme == "V/2" else (a / 3, 2 * a / 3)
     if v < 0:  # mirror: the columns carry the pulse
         other_row, other_col = (a / 2, a / 2) if scheme == "V/2" else (2 * a / 3, a / 3)
@@ -101,21 +122,10 @@ def row_slot(shape: tuple[int, int], cell: str, row: int, active, amplitude: flo
 def cell_slot(shape: tuple[int, int], cell: str, row: int, col: int, amplitude: float, scheme: str = "V/2",
               v_gate: float | None = None, timing: PulseTiming | None = None) -> Slot:
     """One slot that pulses the single cell (row, col); see row_slot."""
-    if not 0 <= col < shape[1]:
-        raise InvalidParameterError(f"column {col} is outside the {shape[1]}-column array")
-    active = np.zeros(shape[1], dtype=bool)
-    active[col] = True
+    n = array_shape("shape", shape, maximum=MAX_LINES)[1]
+    active = np.zeros(n, dtype=bool)
+    active[index("col", col, n)] = True
     return row_slot(shape, cell, row, active, amplitude, scheme, v_gate, timing=timing)
-
-
-def _pulse_counts(counts, shape: tuple[int, ...]) -> np.ndarray:
-    arr = np.asarray(counts)
-    if arr.shape != shape:
-        raise ShapeError(f"pulse counts must have shape {shape}, got {arr.shape}")
-    if arr.dtype.kind not in "iu" and not (arr.dtype.kind == "f" and np.all(np.isfinite(arr))
-                                          and np.all(arr == np.round(arr))):
-        raise InvalidParameterError("pulse counts must be integers (+ SET pulses, - RESET pulses)")
-    return arr.astype(np.int64)
 
 
 def row_update(shape: tuple[int, int], cell: str, row: int, counts, set_amplitude: float, reset_amplitude: float,
@@ -128,12 +138,13 @@ def row_update(shape: tuple[int, int], cell: str, row: int, counts, set_amplitud
     set_timing, reset_timing: own timing of SET and RESET slots (None: the schedule's default).
     scale: optional (N,) amplitude factors of the row's cells (see row_slot).
     """
-    n = shape[1]
+    m, n = array_shape("shape", shape, maximum=MAX_LINES)
+    index("row", row, m)
     c = _pulse_counts(counts, (n,))
-    if real_number("set_amplitude (V)", set_amplitude) <= 0:
-        raise InvalidParameterError(f"set_amplitude must be > 0 V, got {set_amplitude:g}")
-    if real_number("reset_amplitude (V)", reset_amplitude) >= 0:
-        raise InvalidParameterError(f"reset_amplitude must be < 0 V, got {reset_amplitude:g}")
+    pulse_amplitude("set_amplitude", set_amplitude, +1)
+    pulse_amplitude("reset_amplitude", reset_amplitude, -1)
+    if scale is not None:
+        scale = finite_array("scale", scale, (n,))
     slots = [row_slot(shape, cell, row, c > k, set_amplitude, scheme, v_gate_set, scale=scale, timing=set_timing)
              for k in range(max(c.max(), 0))]
     slots += [row_slot(shape, cell, row, -c > k, reset_amplitude, scheme, v_gate_reset, scale=scale,
@@ -149,7 +160,13 @@ def array_update(shape: tuple[int, int], cell: str, counts, set_amplitude: float
 
     scale: optional (M, N) amplitude factors in (0, 1] (see row_slot).
     """
-    c = _pulse_counts(counts, tuple(shape))
+    shape = array_shape("shape", shape, maximum=MAX_LINES)
+    c = _pulse_counts(counts, shape)
+    if scale is not None:
+        scale = finite_array("scale", scale, shape)
+    n_slots = int(np.sum(np.maximum(c.max(axis=1), 0)) + np.sum(np.maximum(-c.min(axis=1), 0)))
+    if n_slots > MAX_SLOTS:
+        raise InvalidParameterError(f"these pulse counts need {n_slots} slots; a schedule holds at most {MAX_SLOTS}")
     slots: list[Slot] = []
     for i in range(shape[0]):
         if np.any(c[i]):
@@ -169,18 +186,15 @@ def outer_product(shape: tuple[int, int], cell: str, x, delta, set_amplitude: fl
     RESET where it is < 0. Four phases cover the sign combinations (x+ d+, x- d-: SET;
     x+ d-, x- d+: RESET). For 1T1R arrays every word line is on at v_gate.
     """
-    _check_cell_kind(cell)
-    m, n = shape
-    x = np.asarray(x, dtype=float)
-    d = np.asarray(delta, dtype=float)
-    if x.shape != (m,) or d.shape != (n,):
-        raise ShapeError(f"x must have shape ({m},) and delta ({n},), got {x.shape} and {d.shape}")
-    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(d))) or np.any(np.abs(x) > 1) or np.any(np.abs(d) > 1):
+    choice("cell", cell, CELL_KINDS)
+    m, n = array_shape("shape", shape, maximum=MAX_LINES)
+    x = finite_array("x", x, (m,))
+    d = finite_array("delta", delta, (n,))
+    if np.any(np.abs(x) > 1) or np.any(np.abs(d) > 1):
         raise InvalidParameterError("x and delta are firing probabilities: each must lie in [-1, 1]")
-    if real_number("set_amplitude (V)", set_amplitude) <= 0 or real_number("reset_amplitude (V)", reset_amplitude) >= 0:
-        raise InvalidParameterError("need set_amplitude > 0 V and reset_amplitude < 0 V")
-    if isinstance(n_slots, bool) or not isinstance(n_slots, (int, np.integer)) or n_slots < 1:
-        raise InvalidParameterError(f"n_slots must be a positive integer, got {n_slots!r}")
+    set_amplitude = pulse_amplitude("set_amplitude", set_amplitude, +1)
+    reset_amplitude = pulse_amplitude("reset_amplitude", reset_amplitude, -1)
+    n_slots = positive_int("n_slots", n_slots, maximum=MAX_COINCIDENCE_SLOTS)
     if not isinstance(rng, np.random.Generator):
         raise InvalidParameterError("rng must be a numpy Generator (np.random.default_rng(seed))")
     gate = _check_gate(cell, v_gate)

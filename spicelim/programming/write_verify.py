@@ -39,9 +39,9 @@ from ..backend import TRANSIENT, ArraySnapshot, require
 from ..errors import InvalidParameterError
 from ..fast.nodal import cell_conductance
 from ..params import CrossbarParams
-from ..validation import finite_array, positive_int, real_number
-from .pulses import PulseSchedule, PulseTiming
-from .schemes import HALF_SELECT_SCHEMES, array_update, row_slot
+from ..validation import choice, finite_array, positive_int, real_number
+from .pulses import MAX_PULSE_VOLTS, PulseSchedule, PulseTiming
+from .schemes import HALF_SELECT_SCHEMES, array_update, pulse_amplitude, row_slot
 
 G_MAX_DEVICE = 1e3  # siemens: the largest device conductance an array accepts (crossbar.G_MAX)
 
@@ -65,14 +65,16 @@ class WritePulses:
     scheme: str = "V/2"
 
     def __post_init__(self):
-        if real_number("set_amplitude (V)", self.set_amplitude) <= 0:
-            raise InvalidParameterError(f"set_amplitude must be > 0 V, got {self.set_amplitude:g}")
-        if real_number("reset_amplitude (V)", self.reset_amplitude) >= 0:
-            raise InvalidParameterError(f"reset_amplitude must be < 0 V, got {self.reset_amplitude:g}")
+        object.__setattr__(self, "set_amplitude", pulse_amplitude("set_amplitude", self.set_amplitude, +1))
+        object.__setattr__(self, "reset_amplitude", pulse_amplitude("reset_amplitude", self.reset_amplitude, -1))
         if not isinstance(self.set_timing, PulseTiming) or not isinstance(self.reset_timing, PulseTiming):
             raise InvalidParameterError("set_timing and reset_timing must be PulseTiming")
-        if self.scheme not in HALF_SELECT_SCHEMES:
-            raise InvalidParameterError(f"scheme must be one of {HALF_SELECT_SCHEMES}, got {self.scheme!r}")
+        for name in ("v_gate_set", "v_gate_reset"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, real_number(f"{name} (V)", value, minimum=-MAX_PULSE_VOLTS,
+                                                           maximum=MAX_PULSE_VOLTS))
+        choice("scheme", self.scheme, HALF_SELECT_SCHEMES)
 
     @classmethod
     def from_conditions(cls, cond, rise: float = 2e-9, fall: float = 2e-9, gap: float = 10e-9) -> WritePulses:

@@ -29,9 +29,11 @@ from ..netlist.writer import NETLIST_ADC_MAX_BITS
 from ..network import network_of
 from ..registry import register_backend
 from ..results import OperatingPoints, PulseResult
-from ..validation import positive_int
+from ..validation import boolean, path_value, positive_int
 from .osdi import OpenVafMissing, compile_va
 from .worker import NgspiceWorker
+
+MAX_BATCH = 100_000  # operating points in one netlist
 
 
 def private_dir(path: Path) -> Path:
@@ -79,9 +81,11 @@ class SpiceBackend(ArrayBackend):
     def __init__(self, timeout_s: float = 3600.0, run_dir: str | os.PathLike | None = None,
                  keep_netlists: bool = False, max_batch: int = 256):
         self.worker = NgspiceWorker(timeout_s=timeout_s)
-        self.run_dir = Path(run_dir) if run_dir is not None else default_run_dir()
-        self.keep_netlists = bool(keep_netlists)
-        self.max_batch = positive_int("max_batch", max_batch)
+        self.run_dir = default_run_dir() if run_dir is None else path_value("run_dir", run_dir)
+        if self.run_dir.exists() and not self.run_dir.is_dir():
+            raise InvalidParameterError(f"run_dir {self.run_dir} exists and is not a folder")
+        self.keep_netlists = boolean("keep_netlists", keep_netlists)
+        self.max_batch = positive_int("max_batch", max_batch, maximum=MAX_BATCH)
         self.last_netlist_path: Path | None = None
         self.last_seconds = 0.0
 

@@ -15,15 +15,23 @@ produced every requested vector with the expected length, and by ngspice's own e
 
 After any failure, timeout or interruption the parent kills the worker, so a half-read answer or
 a libngspice left in a bad state by a rejected netlist never meets the next simulation.
+
+Lifetime and sharing: one NgspiceWorker serves one request at a time; a lock makes it safe to
+share between threads (a Dask worker with several threads), which then take turns. The worker
+runs in a session of its own, so a Ctrl-C meant for the caller's terminal does not reach it, and
+a watchdog thread in it exits the process within half a second of the parent's death, however
+the parent died (SIGKILL included), even in the middle of a long simulation.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -33,12 +41,12 @@ import numpy as np
 from ..errors import (
     ConvergenceError,
     EnvironmentProblem,
-    InvalidParameterError,
     NetlistInjectionError,
     SimulationError,
     SimulationTimeout,
     WorkerCrash,
 )
+from ..validation import real_number
 
 _CONVERGENCE = re.compile(r"no convergence|iteration limit|timestep too small|gmin stepping failed|"
                           r"source stepping failed|singular matrix|dc sweep failed", re.IGNORECASE)
@@ -57,8 +65,31 @@ class RunOutput:
 
 # ----------------------------------------------------------------------------- child side
 
-def child_main(conn) -> None:  # pragma: no cover - runs in the worker process
+PARENT_POLL_S = 0.25  # how often the worker checks that its parent is alive, seconds
+
+
+def watch_parent(parent_pid: int) -> threading.Thread:
+    """Start a daemon thread that ends this process as soon as `parent_pid` is no longer its parent.
+
+    An orphan is re-parented (to init or a subreaper), so its parent id changes; checking it needs
+    no cooperation from the main thread, which may be inside a long ngspice run (cffi releases the
+    interpreter lock around library calls).
+    """
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_POLL_S)
+        os._exit(3)
+
+    thread = threading.Thread(target=watch, name="spicelim-parent-watchdog", daemon=True)
+    thread.start()
+    return thread
+
+
+def child_main(conn, parent_pid: int | None = None) -> None:  # pragma: no cover - runs in the worker process
     import logging
+
+    if parent_pid is not None:
+        watch_parent(parent_pid)
 
     logging.getLogger("PySpice").setLevel(logging.CRITICAL)
     try:
@@ -153,28 +184,41 @@ def child_main(conn) -> None:  # pragma: no cover - runs in the worker process
 
 # ----------------------------------------------------------------------------- parent side
 
+MAX_TIMEOUT_S = 7 * 24 * 3600.0  # a week: the longest single simulation a worker waits for
+
+
 class NgspiceWorker:
     """Owns one ngspice worker process; restarts it after a crash or timeout.
 
+    Safe to share between threads: requests take turns under a lock (each thread gets its own
+    answer). close() stops the process; a later run() starts a new one.
+
     Args:
-        timeout_s: longest a single simulation may take before the worker is killed, seconds.
+        timeout_s: longest a single simulation may take before the worker is killed, seconds
+            (> 0, at most a week).
     """
 
     def __init__(self, timeout_s: float = 3600.0):
-        if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not timeout_s > 0:
-            raise InvalidParameterError(f"timeout_s must be a number of seconds > 0, got {timeout_s!r}")
-        self.timeout_s = float(timeout_s)
+        self.timeout_s = real_number("timeout_s (s)", timeout_s, minimum=0.0, strict=True, maximum=MAX_TIMEOUT_S)
         self._proc: subprocess.Popen | None = None
         self._conn: Connection | None = None
         self._ids = itertools.count(1)
+        self._lock = threading.RLock()
         self.version = None
+
+    def __getstate__(self):
+        return {"timeout_s": self.timeout_s}
+
+    def __setstate__(self, state):
+        self.__init__(state["timeout_s"])
 
     def _start(self) -> None:
         mine, theirs = socket.socketpair()
         try:
-            proc = subprocess.Popen([sys.executable, "-m", "spicelim.spice._worker_main", str(theirs.fileno())],
+            proc = subprocess.Popen([sys.executable, "-m", "spicelim.spice._worker_main", str(theirs.fileno()),
+                                     str(os.getpid())],
                                     pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         finally:
             theirs.close()
         conn = Connection(mine.detach())
@@ -194,15 +238,16 @@ class NgspiceWorker:
         self.version = hello.get("version")
 
     def close(self) -> None:
-        """Stop the worker process (idempotent)."""
-        if self._proc is None:
-            return
-        try:
-            self._conn.send(None)
-            self._proc.wait(5)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-        self._kill()
+        """Stop the worker process (idempotent); waits for a request another thread is running."""
+        with self._lock:
+            if self._proc is None:
+                return
+            try:
+                self._conn.send(None)
+                self._proc.wait(5)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+            self._kill()
 
     def _kill(self) -> int | None:
         """Kill the worker (if still running), reap it and return its exit code."""
@@ -235,6 +280,10 @@ class NgspiceWorker:
                 raise NetlistInjectionError(f"OSDI library path {lib!r} may only hold letters, digits and _ . / + -")
         if not netlist.isascii():
             raise NetlistInjectionError("netlist text must be ASCII")
+        with self._lock:
+            return self._run(netlist, vectors, length, save_failed, osdi)
+
+    def _run(self, netlist, vectors, length, save_failed, osdi) -> RunOutput:
         if self._proc is None or self._proc.poll() is not None:
             self._kill()
             self._start()

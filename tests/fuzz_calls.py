@@ -1,0 +1,318 @@
+"""The public calls the fuzz test drives, each with valid arguments and a pool of hostile values.
+
+A call either raises a spicelim typed error (SpicelimError), or returns a result whose numbers
+are all finite, within a time limit. Anything else (another exception, a hang, NaN or inf in a
+result) is a failure. Used by tests/test_fuzz.py (a short derandomised run in CI) and by
+scripts/fuzz_api.py (a longer run that prints what it tried).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+from contextlib import contextmanager
+from fractions import Fraction
+from pathlib import Path
+from tempfile import mkdtemp
+
+import numpy as np
+from hypothesis import strategies as st
+
+import spicelim
+from spicelim import Crossbar, Variability
+from spicelim.bias import LineBias, forward
+from spicelim.comparison import agreement
+from spicelim.devices import VTEAM, SoftBoundsRRAM, StanfordPKU, Yakopcic, simulate
+from spicelim.devices.nmos import NmosSelector
+from spicelim.errors import SpicelimError
+from spicelim.netlist import format_read_netlist, safe_name, safe_text
+from spicelim.params import CrossbarParams
+from spicelim.periphery import (
+    ADC,
+    DAC,
+    TIA,
+    DifferentialPairs,
+    bit_serial,
+    measure_dnl_inl,
+    pwm,
+    read_bit_serial,
+    read_cost,
+    read_dac,
+    read_pwm,
+    read_signed,
+    shift_add,
+    split_sign,
+)
+from spicelim.programming import (
+    PulseSchedule,
+    PulseTiming,
+    WritePulses,
+    array_update,
+    cell_slot,
+    outer_product,
+    program_open_loop,
+    row_slot,
+    row_update,
+    write_verify,
+)
+from spicelim.spice import SpiceBackend
+
+TIME_LIMIT_S = 20.0  # longer than any valid call here takes; a call past it counts as a hang
+
+# Values that break naive code: non-numbers, NaN and inf, numbers beyond float range, subnormals,
+# exact fractions, text that looks like netlist commands, wrong shapes and dtypes, ragged lists.
+HOSTILE = st.one_of(
+    st.none(), st.booleans(), st.integers(-10, 10), st.integers(-2**80, 2**80),
+    st.sampled_from([10**400, -10**400, 5e-324, -5e-324, 1e-300, 1e300, -0.0, float("nan"), float("inf"),
+                     float("-inf"), Fraction(1, 3), 1 + 2j, np.float32(1e-45), np.int64(2**62)]),
+    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=6),
+    st.sampled_from(["", "fast", "spice", "V/2", "1T1R", "t\x1e.inc /etc/passwd", "x\nshell touch /tmp/p",
+                     "cellmodel", "\x00"]),
+    st.lists(st.floats(-1, 1), max_size=4), st.just([[0.1, 0.2], [0.3]]),
+    st.sampled_from([np.array([]), np.zeros((2, 3)), np.full((3, 2), np.nan), np.array(["a", "b"]),
+                     np.array([1 + 1j]), np.ones((3, 2), dtype=np.float16), np.full((3, 2), 1e300),
+                     np.arange(3), np.ones((1, 1, 1)), object()]),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class PublicCall:
+    """One public call: `run(**kwargs)` with `valid` arguments; each may be replaced by a hostile value."""
+
+    name: str
+    run: object
+    valid: dict
+    extra: dict = dataclasses.field(default_factory=dict)  # name -> strategy of further values to try
+
+    def arguments(self):
+        return st.fixed_dictionaries({k: st.one_of(st.just(v), HOSTILE, *(
+            [self.extra[k]] if k in self.extra else [])) for k, v in self.valid.items()})
+
+
+class Hang(Exception):
+    """A call ran past TIME_LIMIT_S."""
+
+
+@contextmanager
+def time_limit(seconds: float):
+    def alarm(signum, frame):
+        raise Hang(f"no answer within {seconds:g} s")
+
+    old = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def non_finite(value, depth: int = 0) -> str | None:
+    """Where `value` holds a NaN or an infinity (None if nowhere)."""
+    if depth > 4 or value is None:
+        return None
+    if isinstance(value, (bool, str, bytes, Path)):
+        return None
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+        return repr(value)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "fc" and not np.all(np.isfinite(value)):
+        return f"array with {int(np.sum(~np.isfinite(value)))} non-finite entries"
+    if isinstance(value, (list, tuple)):
+        return next((w for v in value if (w := non_finite(v, depth + 1))), None)
+    if isinstance(value, dict):
+        return next((w for v in value.values() if (w := non_finite(v, depth + 1))), None)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return next((f"{f.name}: {w}" for f in dataclasses.fields(value)
+                     if (w := non_finite(getattr(value, f.name), depth + 1))), None)
+    return None
+
+
+def call_once(call: PublicCall, kwargs: dict) -> str:
+    """Run one call: "ok" or "typed error"; raises AssertionError on anything else."""
+    try:
+        with time_limit(TIME_LIMIT_S):
+            out = call.run(**kwargs)
+    except SpicelimError:
+        return "typed error"
+    except Hang:
+        raise AssertionError(f"{call.name} hung on {kwargs!r}") from None
+    where = non_finite(out)
+    assert where is None, f"{call.name} returned a non-finite result ({where}) for {kwargs!r}"
+    return "ok"
+
+
+# ----------------------------------------------------------------------------- fixtures of the calls
+G = np.random.default_rng(0).uniform(2e-6, 2e-5, (3, 2))
+DEV = SoftBoundsRRAM()
+RUNS = Path(mkdtemp(prefix="spicelim-fuzz-"))
+
+
+def linear_array(**kw) -> Crossbar:
+    xb = Crossbar(3, 2, r_row=1.0, r_col=1.0, backend="fast", **kw)
+    xb.set_conductance(G)
+    return xb
+
+
+def memristor_array(cell="0T1R", **kw) -> Crossbar:
+    xb = Crossbar(3, 2, cell=cell, r_row=1.0, r_col=1.0, device=DEV, backend="fast", **kw)
+    xb.set_state(np.full((3, 2), 8e-6))
+    return xb
+
+
+def periphery_array() -> Crossbar:
+    return linear_array(tia=TIA(r_f=2e4), adc=ADC(bits=6, full_scale=0.5))
+
+
+def schedule(counts=((1, -1), (0, 1), (-1, 0))):
+    return WritePulses().schedule((3, 2), "0T1R", np.array(counts))
+
+
+def _read(v, backend, transpose, quantizer):
+    return periphery_array().read(v, backend=backend, transpose=transpose, quantizer=quantizer)
+
+
+def _apply(schedule, backend, max_step, measure_energy):
+    return memristor_array().apply_pulses(schedule, backend=backend, max_step=max_step, measure_energy=measure_energy)
+
+
+def _netlist(title, r_row, v):
+    p = CrossbarParams(3, 2, r_row=r_row, r_col=1.0)
+    return format_read_netlist(p, G, forward(v, 2, 0.0), title=title).text
+
+
+def _read_1t1r(w, v_gate, v):
+    xb = Crossbar(3, 2, "1T1R", r_row=1.0, r_col=1.0, selector=NmosSelector(w=w, v_gate=v_gate), backend="fast")
+    xb.set_conductance(G)
+    return xb.read(v)
+
+
+def _read_tia(r_f, gain, v_out_max, v):
+    xb = Crossbar(3, 2, r_row=1.0, r_col=1.0, tia=TIA(r_f=r_f, gain=gain, v_out_max=v_out_max), backend="fast")
+    xb.set_conductance(G)
+    return xb.read(v)
+
+
+def _stanford_read(ea, g_min, g_max, v):
+    dev = StanfordPKU(ea=ea, g_min=g_min, g_max=g_max)
+    xb = Crossbar(3, 2, device=dev, backend="fast")
+    xb.set_state(np.full((3, 2), (g_min + g_max) / 2))
+    return xb.read(v)
+
+
+CALLS = [
+    PublicCall("Crossbar", lambda **k: Crossbar(**k), dict(rows=3, cols=2, cell="0T1R", r_row=1.0, r_col=1.0,
+                                                           r_source=0.0, read_voltage=0.2, backend="fast")),
+    PublicCall("CrossbarParams", lambda **k: CrossbarParams(**k), dict(rows=3, cols=2, cell="1T1R", r_row=1.0,
+                                                                       r_col=1.0, r_source=5.0)),
+    PublicCall("NmosSelector", lambda **k: NmosSelector(**k), dict(w=2e-6, l=1e-6, v_gate=5.0,
+                                                                   card_path=NmosSelector().card_path)),
+    PublicCall("1T1R fast read with a selector", lambda w, v_gate, v: _read_1t1r(w, v_gate, v),
+               dict(w=2e-6, v_gate=5.0, v=np.full(3, 0.1))),
+    PublicCall("TIA", lambda **k: TIA(**k), dict(r_f=1e4, c_f=0.0, gain=1e3, gbw=1e8, v_out_max=1.0, offset=0.0,
+                                                 noise=0.0, energy_per_read=0.0, seed=0)),
+    PublicCall("read through a TIA (fast)", lambda r_f, gain, v_out_max, v: _read_tia(r_f, gain, v_out_max, v),
+               dict(r_f=1e4, gain=1e3, v_out_max=1.0, v=np.full(3, 0.1))),
+    PublicCall("ADC", lambda **k: ADC(**k), dict(bits=6, full_scale=1.0, offset=0.0, gain_error=0.0, dnl=0.1,
+                                                 inl=0.2, noise=0.0, seed=0, energy_per_conversion=0.0)),
+    PublicCall("ADC.convert", lambda v, full_scale: ADC(bits=4, dnl=0.1).convert(v, full_scale=full_scale),
+               dict(v=np.linspace(-1, 1, 6).reshape(3, 2), full_scale=1.0)),
+    PublicCall("ADC.to_volts", lambda codes, full_scale: ADC(bits=4).to_volts(codes, full_scale=full_scale),
+               dict(codes=np.array([[0, 15]]), full_scale=1.0)),
+    PublicCall("ADC.calibrate", lambda v, margin: ADC(bits=4, full_scale="calibrate").calibrate(v, margin=margin),
+               dict(v=np.ones((3, 2)), margin=1.2)),
+    PublicCall("measure_dnl_inl", lambda t, full_scale: measure_dnl_inl(t, full_scale=full_scale),
+               dict(t=ADC(bits=3).thresholds(2), full_scale=None)),
+    PublicCall("DAC", lambda bits, v_max, unsigned, x: DAC(bits=bits, v_max=v_max, unsigned=unsigned).encode(x),
+               dict(bits=4, v_max=0.2, unsigned=False, x=np.array([0.5, -0.5]))),
+    PublicCall("Variability", lambda **k: Variability(**k), dict(d2d={"alpha_set": 0.1}, c2c=0.1, stuck_on=0.01,
+                                                                 stuck_off=0.01, read_noise=0.01, levels=16, seed=1)),
+    PublicCall("Crossbar with variability", lambda levels, c2c, read_noise: memristor_array(
+        variability=Variability(levels=levels, c2c=c2c, read_noise=read_noise)).read(np.full(3, 0.1)),
+               dict(levels=16, c2c=0.1, read_noise=0.1)),
+    PublicCall("PulseTiming", lambda **k: PulseTiming(**k), dict(width=50e-9, rise=2e-9, fall=2e-9, gap=10e-9)),
+    PublicCall("WritePulses", lambda **k: WritePulses(**k), dict(set_amplitude=1.5, reset_amplitude=-1.5,
+                                                                 v_gate_set=None, v_gate_reset=None, scheme="V/2")),
+    PublicCall("WritePulses.schedule", lambda shape, cell, counts, scale: WritePulses().schedule(
+        shape, cell, counts, scale), dict(shape=(3, 2), cell="0T1R", counts=np.array([[1, 0], [0, -1], [2, 0]]),
+                                          scale=None), extra={"counts": st.just(np.full((3, 2), 10**7))}),
+    PublicCall("row_slot", lambda **k: row_slot(**k), dict(shape=(3, 2), cell="0T1R", row=1, active=[True, False],
+                                                           amplitude=1.5, scheme="V/3", v_gate=None, scale=None)),
+    PublicCall("cell_slot", lambda **k: cell_slot(**k), dict(shape=(3, 2), cell="1T1R", row=0, col=1, amplitude=2.0,
+                                                             scheme="V/2", v_gate=1.8)),
+    PublicCall("row_update", lambda **k: row_update(**k), dict(shape=(3, 2), cell="0T1R", row=2, counts=[1, -2],
+                                                               set_amplitude=1.5, reset_amplitude=-1.5)),
+    PublicCall("array_update", lambda **k: array_update(**k), dict(shape=(3, 2), cell="0T1R", counts=np.ones((3, 2), int),
+                                                                   set_amplitude=1.5, reset_amplitude=-1.5, scale=None)),
+    PublicCall("outer_product", lambda **k: outer_product(**k), dict(
+        shape=(3, 2), cell="0T1R", x=[0.5, -0.2, 0.0], delta=[0.3, -1.0], set_amplitude=1.5, reset_amplitude=-1.5,
+        n_slots=4, rng=np.random.default_rng(0))),
+    PublicCall("PulseSchedule.from_slots", lambda slots, timing: PulseSchedule.from_slots(slots, timing), dict(
+        slots=[cell_slot((3, 2), "0T1R", 0, 0, 1.5)], timing=PulseTiming())),
+    PublicCall("Crossbar.apply_pulses", _apply, dict(schedule=schedule(), backend="fast", max_step=None,
+                                                     measure_energy=False),
+               extra={"max_step": st.sampled_from([1e-300, 1e-20, 1e-12, 1.0])}),
+    PublicCall("Crossbar.set_conductance", lambda g: linear_array().set_conductance(g), dict(g=G)),
+    PublicCall("Crossbar.set_state", lambda s: memristor_array().set_state(s), dict(s=np.full((3, 2), 5e-6))),
+    PublicCall("Crossbar.read", _read, dict(v=np.full(3, 0.1), backend="fast", transpose=False, quantizer="python"),
+               extra={"backend": st.sampled_from(["fast", "ideal", "spice", "no-such"])}),
+    PublicCall("Crossbar.solve", lambda v, backend, transpose: linear_array().solve(v, backend=backend,
+                                                                                   transpose=transpose),
+               dict(v=np.full(3, 0.1), backend="ideal", transpose=False)),
+    PublicCall("Crossbar.read_cell", lambda row, col, v_read, scheme: linear_array().read_cell(row, col, v_read, scheme),
+               dict(row=1, col=1, v_read=0.2, scheme="V/3")),
+    PublicCall("Crossbar.calibrate_adc", lambda v, margin: linear_array(
+        tia=TIA(r_f=1e4), adc=ADC(bits=4, full_scale="calibrate")).calibrate_adc(v, margin=margin),
+               dict(v=np.full((2, 3), 0.1), margin=1.1)),
+    PublicCall("Crossbar.load_state_dict", lambda state: memristor_array().load_state_dict(state),
+               dict(state=memristor_array().state_dict())),
+    PublicCall("read_dac", lambda x, dac: read_dac(periphery_array(), x, dac), dict(
+        x=np.array([0.5, 0.0, -0.5]), dac=DAC(bits=4, v_max=0.2))),
+    PublicCall("read_bit_serial", lambda x, bits, v_read: read_bit_serial(periphery_array(), x, bits, v_read),
+               dict(x=np.array([3, 0, 1]), bits=2, v_read=0.1)),
+    PublicCall("read_pwm", lambda x, n_slots, v_read: read_pwm(periphery_array(), x, n_slots, v_read),
+               dict(x=np.array([0.5, 0.0, 1.0]), n_slots=4, v_read=0.1)),
+    PublicCall("bit_serial", lambda x, bits, v_read: bit_serial(x, bits, v_read), dict(x=np.array([[3, 1]]), bits=2,
+                                                                                      v_read=0.1)),
+    PublicCall("shift_add", lambda y: shift_add(y), dict(y=np.ones((2, 1, 3)))),
+    PublicCall("split_sign", lambda x: split_sign(x), dict(x=np.array([-3, 2]))),
+    PublicCall("pwm", lambda x, n_slots, v_read: pwm(x, n_slots, v_read), dict(x=np.array([[0.5, 1.0]]), n_slots=4,
+                                                                              v_read=0.1)),
+    PublicCall("read_signed", lambda x, subtraction, transpose, full_scale: read_signed(
+        periphery_array(), x, subtraction=subtraction, transpose=transpose, full_scale=full_scale),
+               dict(x=np.full(3, 0.1), subtraction="analog", transpose=False, full_scale=0.5)),
+    PublicCall("read_cost", lambda v, t_read, t_adc, dac_energy, macs: read_cost(
+        periphery_array(), v, t_read=t_read, t_adc=t_adc, dac_energy=dac_energy, macs=macs),
+               dict(v=np.full(3, 0.1), t_read=50e-9, t_adc=0.0, dac_energy=0.0, macs=None)),
+    PublicCall("DifferentialPairs", lambda g_min, g_max, w, w_max: DifferentialPairs(g_min, g_max).conductances(
+        w, w_max), dict(g_min=1e-6, g_max=2e-5, w=np.array([[0.5, -1.0]]), w_max=1.0)),
+    PublicCall("write_verify", lambda target, tolerance, max_pulses, v_read, backoff: write_verify(
+        memristor_array("1T1R"), target, WritePulses.from_conditions(
+            spicelim.devices.YAO2020_PROGRAMMING), tolerance, max_pulses=max_pulses, v_read=v_read, backoff=backoff,
+        progress=False), dict(target=np.full((3, 2), 6e-6), tolerance=0.5e-6, max_pulses=3, v_read=0.2, backoff=1.0)),
+    PublicCall("program_open_loop", lambda target, tolerance, max_pulses: program_open_loop(
+        memristor_array(), target, WritePulses(), tolerance, max_pulses=max_pulses),
+               dict(target=np.full((3, 2), 6e-6), tolerance=0.5e-6, max_pulses=3)),
+    PublicCall("VTEAM", lambda **k: VTEAM(**k), dict(r_on=1e3, r_off=1e5, k_on=-2e-5, k_off=2e-5, v_on=-0.3,
+                                                     v_off=0.3)),
+    PublicCall("Yakopcic", lambda **k: Yakopcic(**k), dict(a1=0.17, a2=0.17, b=0.05, v_p=0.16, v_n=0.15)),
+    PublicCall("StanfordPKU", lambda ea, g_min, g_max, v: _stanford_read(ea, g_min, g_max, v),
+               dict(ea=0.6, g_min=0.2e-9, g_max=1.7e-9, v=np.full(3, 0.05))),
+    PublicCall("SoftBoundsRRAM", lambda **k: SoftBoundsRRAM(**k), dict(g_min=1e-6, g_max=2e-5, alpha_set=0.05,
+                                                                       alpha_reset=0.05)),
+    PublicCall("simulate (fast)", lambda t, v, state0: simulate(DEV, t, v, state0, backend="fast", n_points=50),
+               dict(t=np.array([0.0, 1e-7, 2e-7]), v=np.array([0.0, 1.5, 0.0]), state0=8e-6)),
+    PublicCall("SpiceBackend", lambda **k: SpiceBackend(**k), dict(timeout_s=60.0, run_dir=RUNS, keep_netlists=False,
+                                                                   max_batch=16)),
+    PublicCall("LineBias", lambda **k: LineBias(**k), dict(row_v=np.zeros((1, 3)), col_v=np.zeros((1, 2)),
+                                                           row_r=np.zeros(3), col_r=np.zeros(2),
+                                                           row_float=np.zeros(3, bool), col_float=np.zeros(2, bool))),
+    PublicCall("format_read_netlist", _netlist, dict(title="a title", r_row=1.0, v=np.full((1, 3), 0.1))),
+    PublicCall("safe_name", lambda name: safe_name(name), dict(name="cell_a")),
+    PublicCall("safe_text", lambda text: safe_text(text), dict(text="a comment")),
+    PublicCall("agreement", lambda values, reference, scale: agreement(values, reference, scale=scale),
+               dict(values=np.ones(3), reference=np.full(3, 2.0), scale=None)),
+    PublicCall("save_state", lambda state: spicelim.save_state(RUNS / "state.npz", state), dict(state={"a": np.ones(2)})),
+    PublicCall("register_backend", lambda name, factory: spicelim.register_backend(name, factory, replace=True),
+               dict(name="fuzzed", factory=spicelim.create_backend("fast").__class__)),
+]
+
