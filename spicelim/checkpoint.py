@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InvalidParameterError
+from .validation import path_value
 
 _STRUCTURE = "__structure__"
 _ARRAY = "__array__"
@@ -81,7 +82,7 @@ def save_state(path: str | os.PathLike, state: dict) -> Path:
         raise InvalidParameterError(f"state must be a dict, got {type(state).__name__}")
     arrays: dict[str, np.ndarray] = {}
     structure = _split(state, "", arrays)
-    path = Path(path)
+    path = path_value("state file", path)
     path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
     np.savez(buf, **{_STRUCTURE: np.array(json.dumps(structure))}, **arrays)
@@ -100,8 +101,9 @@ def save_state(path: str | os.PathLike, state: dict) -> Path:
 
 def load_state(path: str | os.PathLike) -> dict:
     """Read a state dict written by save_state."""
+    path = path_value("state file", path)
     try:
-        with np.load(Path(path), allow_pickle=False) as data:
+        with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
         raise InvalidParameterError(f"{path} is not a spicelim state file: {exc}") from None

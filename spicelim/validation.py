@@ -89,6 +89,40 @@ def array_shape(name: str, value, maximum: int | None = None) -> tuple[int, int]
             positive_int(f"{name}[1] (cols)", value[1], maximum=maximum))
 
 
+def _items(name: str, values, most: int = 10_000) -> list:
+    """The items of a list or tuple (a single scalar counts as one item), at least one and at most `most`."""
+    if isinstance(values, (str, bytes, dict, set)) or values is None:
+        raise InvalidParameterError(f"{name} must be a list of values, got {_show(values)}")
+    items = list(values) if isinstance(values, (list, tuple, range, np.ndarray)) else [values]
+    if not items or len(items) > most:
+        raise InvalidParameterError(f"{name} must hold 1 to {most} values, got {len(items)}")
+    return items
+
+
+def integer_list(name: str, values, lo: int, hi: int) -> list[int]:
+    """Sorted distinct integers in [lo, hi] from a list (or one integer)."""
+    out = []
+    for x in _items(name, values):
+        if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral) or not lo <= x <= hi:
+            raise InvalidParameterError(f"{name} must be integers in {lo}..{hi}, got {_show(x)}")
+        out.append(int(x))
+    return sorted(set(out))
+
+
+def number_list(name: str, values, **bounds) -> list[float]:
+    """Sorted distinct finite numbers from a list (or one number), each within real_number's `bounds`."""
+    return sorted({real_number(name, x, **bounds) for x in _items(name, values)})
+
+
+def choice_list(name: str, values, options: tuple[str, ...]) -> tuple[str, ...]:
+    """Distinct strings from `options`, in the order given."""
+    out = []
+    for x in _items(name, values):
+        if choice(name, x, options) not in out:
+            out.append(x)
+    return tuple(out)
+
+
 def integer_array(name: str, value, shape: tuple[int, ...] | None = None, *, bound: int = 2**53) -> np.ndarray:
     """An int64 copy of integer values (integer dtype, or integral finite floats), each |x| <= bound."""
     raw = as_array(name, value)

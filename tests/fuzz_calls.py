@@ -56,6 +56,9 @@ from spicelim.programming import (
     write_verify,
 )
 from spicelim.spice import SpiceBackend
+from spicelim.studies.adc_study import run_adc_study
+from spicelim.studies.disturb import half_select_disturb
+from spicelim.studies.read_study import run_read_study
 
 TIME_LIMIT_S = 20.0  # longer than any valid call here takes; a call past it counts as a hang
 
@@ -296,7 +299,8 @@ CALLS = [
                                                      v_off=0.3)),
     PublicCall("Yakopcic", lambda **k: Yakopcic(**k), dict(a1=0.17, a2=0.17, b=0.05, v_p=0.16, v_n=0.15)),
     PublicCall("StanfordPKU", lambda ea, g_min, g_max, v: _stanford_read(ea, g_min, g_max, v),
-               dict(ea=0.6, g_min=0.2e-9, g_max=1.7e-9, v=np.full(3, 0.05))),
+               dict(ea=0.6, g_min=0.2e-9, g_max=1.7e-9, v=np.full(3, 0.05)),
+               extra={"ea": st.sampled_from([8.0, 3.0, 1e-3])}),
     PublicCall("SoftBoundsRRAM", lambda **k: SoftBoundsRRAM(**k), dict(g_min=1e-6, g_max=2e-5, alpha_set=0.05,
                                                                        alpha_reset=0.05)),
     PublicCall("simulate (fast)", lambda t, v, state0: simulate(DEV, t, v, state0, backend="fast", n_points=50),
@@ -312,6 +316,30 @@ CALLS = [
     PublicCall("agreement", lambda values, reference, scale: agreement(values, reference, scale=scale),
                dict(values=np.ones(3), reference=np.full(3, 2.0), scale=None)),
     PublicCall("save_state", lambda state: spicelim.save_state(RUNS / "state.npz", state), dict(state={"a": np.ones(2)})),
+    PublicCall("Crossbar.read_codes", lambda v, transpose, quantizer: periphery_array().read_codes(
+        v, transpose=transpose, quantizer=quantizer), dict(v=np.full((2, 3), 0.1), transpose=False, quantizer="python")),
+    PublicCall("Crossbar.read_tia_output", lambda v, transpose: periphery_array().read_tia_output(v, transpose=transpose),
+               dict(v=np.full(2, 0.1), transpose=True)),
+    PublicCall("ADC.thresholds", lambda n_columns, full_scale: ADC(bits=3).thresholds(n_columns, full_scale),
+               dict(n_columns=2, full_scale=0.5)),
+    PublicCall("DifferentialPairs.weights", lambda g, w_max: DifferentialPairs(1e-6, 2e-5).weights(g, w_max),
+               dict(g=np.full((2, 4), 1e-5), w_max=1.0)),
+    PublicCall("compare_backends", lambda candidate, reference, scale: spicelim.compare_backends(
+        lambda b: linear_array().read(np.full(3, 0.1), backend=b), candidate=candidate, reference=reference,
+        scale=scale), dict(candidate="ideal", reference="fast", scale=None)),
+    PublicCall("Backends", lambda **k: spicelim.Backends(**k).get("fast"), dict(fast=spicelim.create_backend("fast"))),
+    PublicCall("load_state", lambda path: spicelim.load_state(path), dict(path=RUNS / "missing.npz")),
+    PublicCall("measure_conductance", lambda v_read: spicelim.programming.measure_conductance(memristor_array(), v_read),
+               dict(v_read=0.2)),
+    PublicCall("nominal_pulse_response", lambda n_pulses, polarity: spicelim.programming.nominal_pulse_response(
+        memristor_array(), WritePulses(), n_pulses, polarity), dict(n_pulses=2, polarity=1)),
+    PublicCall("half_select_disturb", lambda **k: half_select_disturb(DEV, progress=False, **k), dict(
+        shape=(2, 2), amplitudes=[1.6], n_pulses=1, schemes=("V/3",), backend="fast", r_wire=1.0,
+        initial_fraction=0.5, max_step=None)),
+    PublicCall("run_adc_study", lambda **k: run_adc_study(RUNS / "adc", progress=False, **k), dict(
+        bits=(2,), r_wires=(1.0,), sizes=(2,), batch=2, check_max_size=0, seed=0, margin=1.2, tia_full_scale=1.0)),
+    PublicCall("run_read_study", lambda **k: run_read_study(RUNS / "read", reference="fast", **k), dict(
+        map_size=2, sizes=(2,), r_wire=1.0, batch=2, seed=0, model="ideal")),
     PublicCall("register_backend", lambda name, factory: spicelim.register_backend(name, factory, replace=True),
                dict(name="fuzzed", factory=spicelim.create_backend("fast").__class__)),
 ]

@@ -110,3 +110,33 @@ def test_a_selector_card_named_like_an_internal_model_is_refused(tmp_path):
     card.write_text(".model cellmodel nmos level=1 vto=0.8 kp=1.2e-4\n")
     with pytest.raises(NetlistInjectionError, match="reserved"):
         NmosSelector(card_path=card)
+
+
+PAYLOADS = ["x\n.control\nshell touch {canary}\n.endc", "x\x1e.control\x1eshell touch {canary}\x1e.endc",
+            "x\x0b.control\x0bshell touch {canary}", "x\x0c.inc {canary}", "x\x85shell touch {canary}",
+            "x\u2028shell touch {canary}", "x\rshell touch {canary}", "shell touch {canary}"]
+
+
+@pytest.mark.spice
+def test_no_payload_reaches_ngspice_through_a_title_or_a_model_card(tmp_path, spice_backend):
+    """A canary `shell` command in every public text input: the writer refuses each, and whatever it
+    let through would be run here, so the canary file proves nothing ran."""
+    canary = tmp_path / "canary"
+    p = CrossbarParams(2, 2)
+    passed = []
+    for payload in PAYLOADS:
+        text = payload.format(canary=canary)
+        try:
+            netlist = format_read_netlist(p, np.full((2, 2), 1e-5), forward(np.full((1, 2), 0.1), 2, 0.0), title=text)
+        except NetlistInjectionError:
+            continue
+        passed.append(text)
+        spice_backend.worker.run(netlist.text, netlist.vectors, 1, save_failed=lambda t: "x")
+    card = tmp_path / "card.lib"
+    for payload in PAYLOADS:
+        text = payload.format(canary=canary)
+        for body in (f".model sel nmos level=1 vto=0.8 kp=1.2e-4 {text}=1\n", f".model {text} nmos level=1 vto=0.8\n"):
+            card.write_text(body)
+            with pytest.raises(SpicelimError):
+                NmosSelector(card_path=card)
+    assert passed == [] and not canary.exists()

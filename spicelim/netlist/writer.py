@@ -193,7 +193,7 @@ def format_read_netlist(params: CrossbarParams, conductance: np.ndarray, bias: L
         raise ShapeError(f"the bias is for a {bias.shape} array, the parameters for {(m, n)}")
     names = net.names
     batch = bias.batch
-    head = title or f"spicelim {m}x{n} {params.cell} array, {batch} operating point(s)"
+    head = f"spicelim {m}x{n} {params.cell} array, {batch} operating point(s)" if title is None else title
     lines = [f"* {safe_text(head, 'title')}", ".options klu"]
 
     lines += array_lines(params, conductance, device=device, state=state, twin=twin, cell_params=cell_params)

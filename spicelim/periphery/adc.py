@@ -37,12 +37,20 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InvalidParameterError, ShapeError
-from ..validation import as_array, finite_array, non_negative_int, real_number
+from ..validation import (
+    as_array,
+    finite_array,
+    non_negative_int,
+    positive_int,
+    real_number,
+)
 
 #: Smallest code width the DNL draws may produce, in LSB: keeps the transfer strictly monotonic.
 MIN_CODE_WIDTH = 0.05
 #: Largest resolution supported, bits.
 MAX_BITS = 16
+#: Most converter instances (lines) one ADC description serves.
+MAX_COLUMNS = 1 << 16
 #: The `full_scale` value asking for a per-column full scale set from data with `ADC.calibrate`.
 CALIBRATE = "calibrate"
 
@@ -219,9 +227,7 @@ class ADC:
         the input at which the code goes from k - 1 to k (noise excluded). Strictly increasing
         along each row. Includes DNL, INL, offset and gain error.
         """
-        if isinstance(n_columns, bool) or not isinstance(n_columns, numbers.Integral) or n_columns < 1:
-            raise InvalidParameterError(f"n_columns must be a positive integer, got {n_columns!r}")
-        n_columns = int(n_columns)
+        n_columns = positive_int("n_columns", n_columns, maximum=MAX_COLUMNS)
         fs = self._full_scale(full_scale, n_columns)[:, None]
         lsb = 2.0 * fs / self.n_codes
         internal = -fs + self._internal_positions(n_columns) * lsb

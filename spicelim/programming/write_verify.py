@@ -30,6 +30,7 @@ wires, no spread, no noise) needs to go from its present state to the target.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,7 +42,13 @@ from ..fast.nodal import cell_conductance
 from ..params import CrossbarParams
 from ..validation import choice, finite_array, positive_int, real_number
 from .pulses import MAX_PULSE_VOLTS, PulseSchedule, PulseTiming
-from .schemes import HALF_SELECT_SCHEMES, array_update, pulse_amplitude, row_slot
+from .schemes import (
+    HALF_SELECT_SCHEMES,
+    MAX_PULSES_PER_CELL,
+    array_update,
+    pulse_amplitude,
+    row_slot,
+)
 
 G_MAX_DEVICE = 1e3  # siemens: the largest device conductance an array accepts (crossbar.G_MAX)
 
@@ -235,6 +242,11 @@ def nominal_pulse_response(xb, pulses: WritePulses, n_pulses: int, polarity: int
     is simulated as an isolated cell of a 1 x (M N) array with ideal lines, starting from its
     present state, one transient per pulse on `backend` (default: the array's).
     """
+    if not isinstance(pulses, WritePulses):
+        raise InvalidParameterError("pulses must be a WritePulses")
+    n_pulses = positive_int("n_pulses", n_pulses, maximum=MAX_PULSES_PER_CELL)
+    if isinstance(polarity, (bool, np.bool_)) or not isinstance(polarity, numbers.Integral) or polarity not in (1, -1):
+        raise InvalidParameterError(f"polarity must be +1 (SET) or -1 (RESET), got {polarity!r}")
     impl = xb.backend(backend)
     require(impl, TRANSIENT, "the nominal pulse response")
     m, n = xb.shape

@@ -63,7 +63,6 @@ Energy parameters (assumptions, not measurements):
 from __future__ import annotations
 
 import json
-import numbers
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -74,10 +73,17 @@ from tqdm import tqdm
 from ..comparison import agreement, compare_backends
 from ..crossbar import Crossbar
 from ..errors import InvalidParameterError
+from ..params import MAX_RESISTANCE
 from ..periphery import ADC, TIA, DifferentialPairs, read_cost
 from ..periphery.adc import MAX_BITS
 from ..registry import Backends
-from ..validation import non_negative_int, positive_int, real_number
+from ..validation import (
+    integer_list,
+    non_negative_int,
+    number_list,
+    positive_int,
+    real_number,
+)
 from .plots import _pyplot
 
 G_MIN, G_MAX = 2e-6, 2e-5  # siemens: the conductance window of each device of a pair (50 kOhm .. 500 kOhm)
@@ -145,24 +151,11 @@ def feedback_resistance(g: np.ndarray, v_calibration: np.ndarray, full_scale: fl
 
 
 # ---------------------------------------------------------------------- validation
-def _int_list(name: str, values, lo: int, hi: int) -> list[int]:
-    out = []
-    for x in values:
-        if isinstance(x, bool) or not isinstance(x, numbers.Integral) or not lo <= x <= hi:
-            raise InvalidParameterError(f"{name} must be integers in {lo}..{hi}, got {x!r}")
-        out.append(int(x))
-    if not out:
-        raise InvalidParameterError(f"{name} must not be empty")
-    return sorted(set(out))
-
-
 def _check(bits, r_wires, sizes, batch, calibration_batch, check_max_size, seed, margin, tia_full_scale,
            r_source, t_read, adc_fom, adc_energy_per_conversion_j, tia_energy_per_read):
-    bits = _int_list("ADC bits", bits, 1, MAX_BITS)
-    sizes = _int_list("array sizes N", sizes, 1, 1024)
-    r_wires = sorted({real_number("wire resistance (ohm)", r, minimum=0.0) for r in r_wires})
-    if not r_wires:
-        raise InvalidParameterError("wire resistances must not be empty")
+    bits = integer_list("ADC bits", bits, 1, MAX_BITS)
+    sizes = integer_list("array sizes N", sizes, 1, 1024)
+    r_wires = number_list("wire resistance (ohm)", r_wires, minimum=0.0, maximum=MAX_RESISTANCE)
     batch = positive_int("batch", batch, maximum=1 << 16)
     calibration_batch = batch if calibration_batch is None else positive_int("calibration_batch", calibration_batch,
                                                                              maximum=1 << 16)

@@ -31,6 +31,7 @@ from ..crossbar import Crossbar
 from ..devices import VTEAM, SoftBoundsRRAM, StanfordPKU, Yakopcic
 from ..devices.base import MemristorModel
 from ..errors import InvalidParameterError
+from ..params import MAX_LINES
 from ..programming import (
     HALF_SELECT_SCHEMES,
     PulseSchedule,
@@ -39,7 +40,17 @@ from ..programming import (
     cell_slot,
     row_slot,
 )
-from ..validation import positive_int, real_number
+from ..programming.pulses import MAX_PULSE_VOLTS
+from ..programming.schemes import MAX_PULSES_PER_CELL
+from ..validation import (
+    array_shape,
+    choice,
+    choice_list,
+    index,
+    integer_list,
+    number_list,
+    real_number,
+)
 from .plots import _pyplot
 
 GROUPS = ("selected", "same row", "same column", "unselected")
@@ -250,31 +261,21 @@ class DisturbStudy:
 
 # ----------------------------------------------------------------------------- the sweep
 def _check_inputs(shape, amplitudes, n_pulses, schemes, polarities, target, cell):
-    if not isinstance(shape, (tuple, list)) or len(shape) != 2:
-        raise InvalidParameterError(f"shape must be (rows, cols), got {shape!r}")
-    m, n = (positive_int("rows", shape[0]), positive_int("cols", shape[1]))
+    m, n = array_shape("shape", shape, maximum=MAX_LINES)
     if m < 2 or n < 2:
         raise InvalidParameterError(f"a disturb study needs at least 2 x 2 cells, got {m} x {n}")
-    amps = tuple(real_number("pulse amplitude (V)", a, minimum=0.0, strict=True) for a in amplitudes)
-    if not amps:
-        raise InvalidParameterError("give at least one pulse amplitude")
-    counts = [n_pulses] if isinstance(n_pulses, (int, np.integer)) and not isinstance(n_pulses, bool) else n_pulses
-    counts = tuple(sorted({positive_int("n_pulses", k) for k in counts}))
-    if not counts:
-        raise InvalidParameterError("give at least one pulse count")
-    schemes = tuple(schemes)
-    if not schemes or any(s not in HALF_SELECT_SCHEMES for s in schemes):
-        raise InvalidParameterError(f"schemes must be taken from {HALF_SELECT_SCHEMES}, got {schemes!r}")
-    polarities = tuple(polarities)
-    if not polarities or any(p not in POLARITIES for p in polarities):
-        raise InvalidParameterError(f"polarities must be taken from {tuple(POLARITIES)}, got {polarities!r}")
-    if target not in TARGETS:
-        raise InvalidParameterError(f"target must be one of {TARGETS}, got {target!r}")
-    row, col = (m // 2, n // 2) if cell is None else cell
-    for name, k, lim in (("row", row, m), ("col", col, n)):
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k < lim:
-            raise InvalidParameterError(f"selected {name} must be an integer in [0, {lim}), got {k!r}")
-    return (m, n), amps, counts, schemes, polarities, (int(row), None if target == "row" else int(col))
+    amps = tuple(number_list("pulse amplitude (V)", amplitudes, minimum=0.0, strict=True, maximum=MAX_PULSE_VOLTS))
+    counts = tuple(integer_list("n_pulses", n_pulses, 1, MAX_PULSES_PER_CELL))
+    schemes = choice_list("schemes", schemes, HALF_SELECT_SCHEMES)
+    polarities = choice_list("polarities", polarities, tuple(POLARITIES))
+    choice("target", target, TARGETS)
+    if cell is None:
+        row, col = m // 2, n // 2
+    elif isinstance(cell, (tuple, list)) and len(cell) == 2:
+        row, col = index("selected row", cell[0], m), index("selected col", cell[1], n)
+    else:
+        raise InvalidParameterError(f"cell must be a (row, col) pair or None, got {cell!r}")
+    return (m, n), amps, counts, schemes, polarities, (row, None if target == "row" else col)
 
 
 def half_select_disturb(device: MemristorModel, shape: tuple[int, int] = (16, 16), amplitudes=None,

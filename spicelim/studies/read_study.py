@@ -25,7 +25,9 @@ from tqdm import tqdm
 from ..backend import FLOATING_LINES, NODE_VOLTAGES, require
 from ..comparison import agreement, compare_backends
 from ..crossbar import Crossbar
+from ..params import MAX_LINES, MAX_RESISTANCE
 from ..registry import Backends
+from ..validation import integer_list, non_negative_int, positive_int, real_number
 from .plots import plot_error_vs_size, plot_ir_drop_map
 
 G_MIN, G_MAX = 1e-6, 2e-5  # siemens: devices between 50 kOhm and 1 MOhm
@@ -60,7 +62,12 @@ def run_read_study(out_dir="runs/read-study", map_size=128, sizes=(16, 32, 64, 1
     truth it is checked against, which also solves the IR-drop map and the sneak reads (it needs
     the node_voltages and floating_lines capabilities).
     """
-    rng = np.random.default_rng(seed)
+    map_size = positive_int("map_size", map_size, maximum=MAX_LINES)
+    sizes = integer_list("sizes", sizes, 1, MAX_LINES)
+    r_wire = real_number("r_wire (ohm)", r_wire, minimum=0.0, maximum=MAX_RESISTANCE)
+    batch = positive_int("batch", batch, maximum=1 << 16)
+    reference_max_size = non_negative_int("reference_max_size", reference_max_size, maximum=MAX_LINES)
+    rng = np.random.default_rng(non_negative_int("seed", seed))
     with Backends() as backends:  # one ngspice worker for the whole study
         ref = backends.get(reference)
         require(ref, NODE_VOLTAGES, "the read study's IR-drop map (reference backend)")
