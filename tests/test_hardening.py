@@ -140,3 +140,18 @@ def test_no_payload_reaches_ngspice_through_a_title_or_a_model_card(tmp_path, sp
             with pytest.raises(SpicelimError):
                 NmosSelector(card_path=card)
     assert passed == [] and not canary.exists()
+
+
+def test_a_backend_answering_nan_is_reported_not_passed_on():
+    class Broken(spicelim.ArrayBackend):
+        name = "broken"
+
+        def solve(self, array, bias, *, sensed=None, nodes=False):
+            b = bias.batch
+            return spicelim.OperatingPoints.from_currents(np.full((b, 3), np.nan), np.zeros((b, 2)),
+                                                          array.conductance, self.name)
+
+    xb = Crossbar(3, 2, backend=Broken())
+    xb.set_conductance(G)
+    with pytest.raises(spicelim.SimulationError, match="non-finite"):
+        xb.read(np.full(3, 0.1))

@@ -38,7 +38,12 @@ class MemristorModel:
         label = type(self).__name__
         for name in names:
             object.__setattr__(self, name, real_number(f"{label} {name}", getattr(self, name)))
-        for ok, message in checks():
+        try:
+            results = checks()
+        except (OverflowError, ZeroDivisionError, ValueError):
+            raise InvalidParameterError(f"{label}: parameters outside the model's numeric range (a derived"
+                                        " quantity overflows)") from None
+        for ok, message in results:
             if not ok:
                 raise InvalidParameterError(f"{label}: {message}")
 

@@ -51,6 +51,8 @@ MIN_CODE_WIDTH = 0.05
 MAX_BITS = 16
 #: Most converter instances (lines) one ADC description serves.
 MAX_COLUMNS = 1 << 16
+#: Range of a full scale, volts (a nanovolt to a kilovolt).
+MIN_FULL_SCALE, MAX_FULL_SCALE = 1e-9, 1e3
 #: The `full_scale` value asking for a per-column full scale set from data with `ADC.calibrate`.
 CALIBRATE = "calibrate"
 
@@ -106,7 +108,8 @@ class ADC:
             if isinstance(fs, bool) or not isinstance(fs, numbers.Real):
                 raise InvalidParameterError(
                     f"ADC full_scale must be a voltage > 0 or the string {CALIBRATE!r}, got {fs!r}")
-            object.__setattr__(self, "full_scale", real_number("ADC full_scale (V)", fs, minimum=0.0, strict=True))
+            object.__setattr__(self, "full_scale", real_number("ADC full_scale (V)", fs, minimum=MIN_FULL_SCALE,
+                                                               maximum=MAX_FULL_SCALE))
         object.__setattr__(self, "offset", real_number("ADC offset (V)", self.offset))
         object.__setattr__(self, "gain_error", real_number("ADC gain_error", self.gain_error, minimum=-1.0, strict=True))
         dnl = real_number("ADC dnl (LSB)", self.dnl, minimum=0.0)
@@ -160,10 +163,11 @@ class ADC:
             raise ShapeError(f"v_samples must have shape (..., n_columns) with at least one sample, got {v.shape}")
         m = real_number("calibration margin", margin, minimum=0.0, strict=True)
         fs = m * np.max(np.abs(v.reshape(-1, v.shape[-1])), axis=0)
-        dead = np.flatnonzero(fs == 0)
+        dead = np.flatnonzero(fs < MIN_FULL_SCALE)
         if dead.size:
             raise InvalidParameterError(
-                f"cannot calibrate the ADC full scale: column(s) {dead.tolist()} are 0 V in every sample")
+                f"cannot calibrate the ADC full scale: column(s) {dead.tolist()} stay below"
+                f" {MIN_FULL_SCALE:g} V in every sample")
         return fs
 
     def _raw_full_scale(self, full_scale):
@@ -186,9 +190,11 @@ class ADC:
         elif arr.ndim != 1 or (n_columns is not None and arr.shape[0] != n_columns):
             want = "(n_columns,)" if n_columns is None else f"({n_columns},)"
             raise ShapeError(f"full_scale must be a scalar or have shape {want}, got {arr.shape}")
-        if np.any(arr <= 0):
-            bad = int(np.flatnonzero(arr <= 0)[0])
-            raise InvalidParameterError(f"full_scale must be > 0 V, got {arr[bad]:g} (column {bad})")
+        bad = (arr < MIN_FULL_SCALE) | (arr > MAX_FULL_SCALE)
+        if np.any(bad):
+            k = int(np.flatnonzero(bad)[0])
+            raise InvalidParameterError(f"full_scale must lie in [{MIN_FULL_SCALE:g}, {MAX_FULL_SCALE:g}] V, got"
+                                        f" {arr[k]:g} (column {k})")
         return arr
 
     # ---------------------------------------------------------------- thresholds
@@ -350,15 +356,18 @@ def measure_dnl_inl(thresholds, full_scale=None) -> tuple[np.ndarray, np.ndarray
         lsb = fit_lsb
     else:
         fs = finite_array("full_scale (V)", full_scale)
-        if np.any(fs <= 0):
-            raise InvalidParameterError("full_scale must be > 0 V")
+        if np.any(fs < MIN_FULL_SCALE) or np.any(fs > MAX_FULL_SCALE):
+            raise InvalidParameterError(f"full_scale must lie in [{MIN_FULL_SCALE:g}, {MAX_FULL_SCALE:g}] V")
         if fs.ndim == 0:
             lsb = 2.0 * fs / (n_thr + 1)
         elif fs.ndim == 1 and t.ndim >= 2 and fs.shape[0] == t.shape[-2]:
             lsb = (2.0 * fs / (n_thr + 1))[:, None]
         else:
             raise ShapeError(f"full_scale must be a scalar or have one value per row of thresholds, got {fs.shape}")
-    dnl = np.diff(t, axis=-1) / lsb - 1.0
-    line = t[..., :1] + fit_lsb * np.arange(n_thr)
-    inl = (t - line) / lsb
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        dnl = np.diff(t, axis=-1) / lsb - 1.0
+        line = t[..., :1] + fit_lsb * np.arange(n_thr)
+        inl = (t - line) / lsb
+    if not (np.all(np.isfinite(dnl)) and np.all(np.isfinite(inl))):
+        raise InvalidParameterError("thresholds and full scale give a DNL or INL beyond float range: check their units")
     return dnl, inl
