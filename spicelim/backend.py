@@ -71,6 +71,21 @@ class ArraySnapshot:
     cell_params: Mapping[str, np.ndarray] | None = None
     read_limit: float | None = None
 
+    def __post_init__(self):
+        if not isinstance(self.params, CrossbarParams):
+            raise InvalidParameterError(f"params must be CrossbarParams, got {type(self.params).__name__}")
+        if not isinstance(self.conductance, np.ndarray) or self.conductance.shape != self.params.shape \
+                or not np.all(np.isfinite(self.conductance)) or np.any(self.conductance <= 0):
+            raise InvalidParameterError(f"conductance must be a positive finite {self.params.shape} array")
+        if self.device is not None:
+            if not isinstance(self.state, np.ndarray) or self.state.shape != self.params.shape:
+                raise InvalidParameterError(f"a snapshot with a device needs its {self.params.shape} states")
+            if self.read_limit is None:
+                object.__setattr__(self, "read_limit", float(self.device.read_limit) if not self.cell_params
+                                   else None)
+            if self.read_limit is None:
+                raise InvalidParameterError("a snapshot with spread parameters needs their read_limit")
+
     @property
     def shape(self) -> tuple[int, int]:
         return self.params.shape
