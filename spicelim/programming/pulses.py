@@ -24,7 +24,7 @@ MIN_PULSE_TIME = 1e-15
 #: Most slots in one schedule.
 MAX_SLOTS = 200_000
 #: Most intervals of the largest time step a transient may be cut into (schedule duration / max_step).
-MAX_TIME_STEPS = 1_000_000
+MAX_TIME_STEPS = 200_000
 
 
 @dataclass(frozen=True)
