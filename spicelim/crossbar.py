@@ -416,7 +416,7 @@ class Crossbar:
         impl = self.backend(backend)
         require(impl, TRANSIENT, "apply_pulses()")
         before = self.state
-        result = impl.apply_pulses(self.snapshot(), schedule, max_step=max_step, energy=bool(measure_energy))
+        result = impl.apply_pulses(self.snapshot(), schedule, max_step=max_step, energy=boolean("measure_energy", measure_energy))
         after = np.asarray(result.state, dtype=float)
         if after.shape != self.shape or not np.all(np.isfinite(after)):
             raise ShapeError(f"backend {impl.name!r} returned states of shape {after.shape} (or non-finite);"

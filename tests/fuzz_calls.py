@@ -182,9 +182,9 @@ def _apply(schedule, backend, max_step, measure_energy):
     return memristor_array().apply_pulses(schedule, backend=backend, max_step=max_step, measure_energy=measure_energy)
 
 
-def _netlist(title, r_row, v):
+def _netlist(title, r_row, v, save_rows, save_nodes):
     p = CrossbarParams(3, 2, r_row=r_row, r_col=1.0)
-    return format_read_netlist(p, G, forward(v, 2, 0.0), title=title).text
+    return format_read_netlist(p, G, forward(v, 2, 0.0), title=title, save_rows=save_rows, save_nodes=save_nodes).text
 
 
 def _read_1t1r(w, v_gate, v):
@@ -292,10 +292,11 @@ CALLS = [
                dict(v=np.full(3, 0.1), t_read=50e-9, t_adc=0.0, dac_energy=0.0, macs=None)),
     PublicCall("DifferentialPairs", lambda g_min, g_max, w, w_max: DifferentialPairs(g_min, g_max).conductances(
         w, w_max), dict(g_min=1e-6, g_max=2e-5, w=np.array([[0.5, -1.0]]), w_max=1.0)),
-    PublicCall("write_verify", lambda target, tolerance, max_pulses, v_read, backoff: write_verify(
+    PublicCall("write_verify", lambda target, tolerance, max_pulses, v_read, backoff, progress: write_verify(
         memristor_array("1T1R"), target, WritePulses.from_conditions(
             spicelim.devices.YAO2020_PROGRAMMING), tolerance, max_pulses=max_pulses, v_read=v_read, backoff=backoff,
-        progress=False), dict(target=np.full((3, 2), 6e-6), tolerance=0.5e-6, max_pulses=3, v_read=0.2, backoff=1.0)),
+        progress=progress), dict(target=np.full((3, 2), 6e-6), tolerance=0.5e-6, max_pulses=3, v_read=0.2,
+                                 backoff=1.0, progress=False)),
     PublicCall("program_open_loop", lambda target, tolerance, max_pulses: program_open_loop(
         memristor_array(), target, WritePulses(), tolerance, max_pulses=max_pulses),
                dict(target=np.full((3, 2), 6e-6), tolerance=0.5e-6, max_pulses=3)),
@@ -314,7 +315,8 @@ CALLS = [
     PublicCall("LineBias", lambda **k: LineBias(**k), dict(row_v=np.zeros((1, 3)), col_v=np.zeros((1, 2)),
                                                            row_r=np.zeros(3), col_r=np.zeros(2),
                                                            row_float=np.zeros(3, bool), col_float=np.zeros(2, bool))),
-    PublicCall("format_read_netlist", _netlist, dict(title="a title", r_row=1.0, v=np.full((1, 3), 0.1))),
+    PublicCall("format_read_netlist", _netlist, dict(title="a title", r_row=1.0, v=np.full((1, 3), 0.1),
+                                                     save_rows=False, save_nodes=False)),
     PublicCall("safe_name", lambda name: safe_name(name), dict(name="cell_a")),
     PublicCall("safe_text", lambda text: safe_text(text), dict(text="a comment")),
     PublicCall("agreement", lambda values, reference, scale: agreement(values, reference, scale=scale),
@@ -337,11 +339,12 @@ CALLS = [
                dict(v_read=0.2)),
     PublicCall("nominal_pulse_response", lambda n_pulses, polarity: spicelim.programming.nominal_pulse_response(
         memristor_array(), WritePulses(), n_pulses, polarity), dict(n_pulses=2, polarity=1)),
-    PublicCall("half_select_disturb", lambda **k: half_select_disturb(DEV, progress=False, **k), dict(
+    PublicCall("half_select_disturb", lambda **k: half_select_disturb(DEV, **k), dict(
         shape=(2, 2), amplitudes=[1.6], n_pulses=1, schemes=("V/3",), backend="fast", r_wire=1.0,
-        initial_fraction=0.5, max_step=None)),
-    PublicCall("run_adc_study", lambda **k: run_adc_study(RUNS / "adc", progress=False, **k), dict(
-        bits=(2,), r_wires=(1.0,), sizes=(2,), batch=2, check_max_size=0, seed=0, margin=1.2, tia_full_scale=1.0)),
+        initial_fraction=0.5, max_step=None, progress=False)),
+    PublicCall("run_adc_study", lambda **k: run_adc_study(RUNS / "adc", **k), dict(
+        bits=(2,), r_wires=(1.0,), sizes=(2,), batch=2, check_max_size=0, seed=0, margin=1.2, tia_full_scale=1.0,
+        tia_options=None, adc_options={"dnl": 0.1}, progress=False)),
     PublicCall("run_read_study", lambda **k: run_read_study(RUNS / "read", reference="fast", **k), dict(
         map_size=2, sizes=(2,), r_wire=1.0, batch=2, seed=0, model="ideal")),
     PublicCall("register_backend", lambda name, factory: spicelim.register_backend(name, factory, replace=True),

@@ -22,7 +22,7 @@ from ..bias import LineBias, SenseTerminals
 from ..errors import InvalidParameterError, ShapeError
 from ..network import network_of
 from ..params import CrossbarParams
-from ..validation import finite_array
+from ..validation import boolean, finite_array
 from .safety import fmt, safe_name, safe_text
 
 _SAVE_PER_LINE = 40
@@ -184,6 +184,10 @@ def format_read_netlist(params: CrossbarParams, conductance: np.ndarray, bias: L
     """
     if not isinstance(params, CrossbarParams) or not isinstance(bias, LineBias):
         raise InvalidParameterError("format_read_netlist needs CrossbarParams and a LineBias")
+    if sense is not None and not isinstance(sense, SenseTerminals):
+        raise InvalidParameterError(f"sense must be SenseTerminals or None, got {type(sense).__name__}")
+    save_rows, save_cols = boolean("save_rows", save_rows), boolean("save_cols", save_cols)
+    save_nodes, print_results = boolean("save_nodes", save_nodes), boolean("print_results", print_results)
     net = network_of(params)
     m, n = params.shape
     conductance = finite_array("conductance (S)", conductance, (m, n))

@@ -40,7 +40,7 @@ from ..backend import TRANSIENT, ArraySnapshot, require
 from ..errors import InvalidParameterError
 from ..fast.nodal import cell_conductance
 from ..params import CrossbarParams
-from ..validation import choice, finite_array, positive_int, real_number
+from ..validation import boolean, choice, finite_array, positive_int, real_number
 from .pulses import MAX_PULSE_VOLTS, PulseSchedule, PulseTiming
 from .schemes import (
     HALF_SELECT_SCHEMES,
@@ -180,6 +180,7 @@ def write_verify(xb, target, pulses: WritePulses, tolerance: float, *, max_pulse
         raise InvalidParameterError("pulses must be a WritePulses")
     budget = positive_int("max_pulses", max_pulses, maximum=100000)
     stuck_after = positive_int("stuck_after", stuck_after)
+    progress = boolean("progress", progress)
     v_read = _check_read_voltage(v_read)
     moved_by = tol / 2 if min_change is None else real_number("min_change (S)", min_change, minimum=0.0, strict=True)
     if not 0 < real_number("backoff", backoff) <= 1 or not 0 < real_number("min_scale", min_scale) <= 1:

@@ -78,6 +78,7 @@ from ..periphery import ADC, TIA, DifferentialPairs, read_cost
 from ..periphery.adc import MAX_BITS
 from ..registry import Backends
 from ..validation import (
+    boolean,
     integer_list,
     non_negative_int,
     number_list,
@@ -200,7 +201,13 @@ def run_adc_study(out_dir="runs/adc-study", bits=range(1, 11), r_wires=(0.0, 1.0
     bits, r_wires, sizes, batch, calibration_batch = _check(
         bits, r_wires, sizes, batch, calibration_batch, check_max_size, seed, margin, tia_full_scale,
         r_source, t_read, adc_fom, adc_energy_per_conversion, tia_energy_per_read)
+    progress = boolean("progress", progress)
+    if pairs is not None and not isinstance(pairs, DifferentialPairs):
+        raise InvalidParameterError(f"pairs must be a DifferentialPairs, got {type(pairs).__name__}")
     pairs = pairs or DifferentialPairs(g_min=G_MIN, g_max=G_MAX)
+    for name, options in (("tia_options", tia_options), ("adc_options", adc_options)):
+        if options is not None and not isinstance(options, dict):
+            raise InvalidParameterError(f"{name} must be a dict of field values or None, got {type(options).__name__}")
     tia_options = dict(tia_options or {})
     adc_options = dict(adc_options or {})
     for key in ("r_f", "energy_per_read"):
@@ -215,8 +222,11 @@ def run_adc_study(out_dir="runs/adc-study", bits=range(1, 11), r_wires=(0.0, 1.0
         return ADC(bits=b, full_scale="calibrate", energy_per_conversion=e, **adc_options)
 
     # Build one TIA and every ADC now: bad options fail before any simulation or file.
-    TIA(r_f=1.0, energy_per_read=tia_energy_per_read, **tia_options)
-    adcs = {b: make_adc(b) for b in bits}
+    try:
+        TIA(r_f=1.0, energy_per_read=tia_energy_per_read, **tia_options)
+        adcs = {b: make_adc(b) for b in bits}
+    except TypeError as exc:  # an unknown field name
+        raise InvalidParameterError(f"tia_options / adc_options: {exc}") from None
 
     checked = [n for n in sizes if n <= check_max_size] if check_backend is not None else []
     t_start = time.perf_counter()

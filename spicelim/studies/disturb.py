@@ -44,6 +44,7 @@ from ..programming.pulses import MAX_PULSE_VOLTS
 from ..programming.schemes import MAX_PULSES_PER_CELL
 from ..validation import (
     array_shape,
+    boolean,
     choice,
     choice_list,
     index,
@@ -310,6 +311,7 @@ def half_select_disturb(device: MemristorModel, shape: tuple[int, int] = (16, 16
     sweep_amps, sweep_timing = default_sweep(device)
     shape, amps, counts, schemes, polarities, (row, col) = _check_inputs(
         shape, sweep_amps if amplitudes is None else amplitudes, n_pulses, schemes, polarities, target, cell)
+    progress = boolean("progress", progress)
     timing = sweep_timing if timing is None else timing
     if not isinstance(timing, PulseTiming):
         raise InvalidParameterError(f"timing must be a PulseTiming, got {type(timing).__name__}")
