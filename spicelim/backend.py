@@ -35,6 +35,7 @@ from .devices.base import with_cell_params
 from .errors import InvalidParameterError, MissingCapability
 from .params import CrossbarParams
 from .results import OperatingPoints, PulseResult
+from .validation import show
 
 #: apply_pulses: programming transients from the array's state.
 TRANSIENT = "transient"
@@ -104,7 +105,7 @@ def has(backend, capability: str) -> bool:
 def require(backend, capability: str, what: str) -> None:
     """Raise MissingCapability (naming `what` needed it) unless `backend` declares `capability`."""
     if not has(backend, capability):
-        raise MissingCapability(f"{what} needs a backend with the {capability!r} capability; backend"
+        raise MissingCapability(f"{what} needs a backend with the {show(capability)} capability; backend"
                                 f" {getattr(backend, 'name', type(backend).__name__)!r} declares"
                                 f" {sorted(getattr(backend, 'capabilities', ()))}")
 
@@ -162,7 +163,7 @@ class ArrayBackend(ABC):
                      energy: bool = False) -> PulseResult:
         """Run the programming transient of `schedule` from `array.state` (backends declaring TRANSIENT)."""
         require(self, TRANSIENT, "programming pulses")
-        raise NotImplementedError(f"{type(self).__name__} declares {TRANSIENT!r} but does not implement apply_pulses")
+        raise NotImplementedError(f"{type(self).__name__} declares {show(TRANSIENT)} but does not implement apply_pulses")
 
     def close(self) -> None:
         """Free what the backend holds outside Python objects (processes, caches); it may be used again after."""
@@ -174,4 +175,4 @@ class ArrayBackend(ABC):
         self.close()
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(name={self.name!r})"
+        return f"{type(self).__name__}(name={show(self.name)})"

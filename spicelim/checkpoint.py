@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InvalidParameterError
-from .validation import path_value
+from .validation import path_value, show
 
 _STRUCTURE = "__structure__"
 _ARRAY = "__array__"
@@ -47,14 +47,14 @@ def _split(value, path: str, arrays: dict[str, np.ndarray]):
     """`value` with every numpy array replaced by a reference to its entry in `arrays`."""
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "biuf":
-            raise InvalidParameterError(f"state entry {path!r} is a {value.dtype} array: only numeric arrays are saved")
+            raise InvalidParameterError(f"state entry {show(path)} is a {value.dtype} array: only numeric arrays are saved")
         arrays[path] = value
         return {_ARRAY: path}
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
             if not isinstance(k, str) or "/" in k or k == _ARRAY:
-                raise InvalidParameterError(f"state keys must be strings without '/', got {k!r} under {path!r}")
+                raise InvalidParameterError(f"state keys must be strings without '/', got {show(k)} under {show(path)}")
             out[k] = _split(v, f"{path}/{k}" if path else k, arrays)
         return out
     if isinstance(value, (list, tuple)):
@@ -63,7 +63,7 @@ def _split(value, path: str, arrays: dict[str, np.ndarray]):
         return value.item()
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    raise InvalidParameterError(f"state entry {path!r} is a {type(value).__name__}: save plain values and arrays")
+    raise InvalidParameterError(f"state entry {show(path)} is a {type(value).__name__}: save plain values and arrays")
 
 
 def _join(value, arrays):

@@ -42,6 +42,7 @@ from .validation import (
     finite_array,
     index,
     real_number,
+    show,
 )
 from .variability import DeviceVariation, Variability
 
@@ -56,7 +57,7 @@ def _require_finite(backend, what: str, *arrays) -> None:
     """Raise SimulationError unless every given array (None skipped) is finite."""
     for arr in arrays:
         if arr is not None and not np.all(np.isfinite(arr)):
-            raise SimulationError(f"backend {backend.name!r} returned non-finite values in a {what}: the circuit"
+            raise SimulationError(f"backend {show(backend.name)} returned non-finite values in a {what}: the circuit"
                                   " has no finite solution at these values")
 
 
@@ -239,7 +240,7 @@ class Crossbar:
         Everything is checked before the array changes; on any error it is left as it was.
         """
         if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
-            raise InvalidParameterError(f"not a saved Crossbar state (format {STATE_FORMAT!r})")
+            raise InvalidParameterError(f"not a saved Crossbar state (format {show(STATE_FORMAT)})")
         device = None if self.device is None else type(self.device).__name__
         mine = {"shape": list(self.shape), "cell": self.params.cell, "device": device}
         theirs = {k: (list(state.get(k)) if k == "shape" and state.get(k) is not None else state.get(k)) for k in mine}
@@ -419,7 +420,7 @@ class Crossbar:
         result = impl.apply_pulses(self.snapshot(), schedule, max_step=max_step, energy=boolean("measure_energy", measure_energy))
         after = np.asarray(result.state, dtype=float)
         if after.shape != self.shape or not np.all(np.isfinite(after)):
-            raise ShapeError(f"backend {impl.name!r} returned states of shape {after.shape} (or non-finite);"
+            raise ShapeError(f"backend {show(impl.name)} returned states of shape {after.shape} (or non-finite);"
                              f" the array is {self.shape}")
         self._store_state(self.variation.programmed(self.device, before, after))
         return replace(result, state=self.state)

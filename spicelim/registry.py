@@ -18,6 +18,7 @@ from importlib.metadata import entry_points
 
 from .backend import ArrayBackend
 from .errors import InvalidParameterError
+from .validation import show
 
 ENTRY_POINT_GROUP = "spicelim.backends"
 _NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
@@ -33,18 +34,18 @@ def register_backend(name: str, factory: Callable[[], ArrayBackend], *, replace:
     """
     if not isinstance(name, str) or not _NAME.match(name):
         raise InvalidParameterError(f"backend name must be lower-case letters, digits, '-', '_' or '.' starting"
-                                    f" with a letter, got {name!r}")
+                                    f" with a letter, got {show(name)}")
     if not callable(factory):
-        raise InvalidParameterError(f"backend factory for {name!r} must be callable, got {type(factory).__name__}")
+        raise InvalidParameterError(f"backend factory for {show(name)} must be callable, got {type(factory).__name__}")
     if name in _factories and not replace:
-        raise InvalidParameterError(f"a backend named {name!r} is already registered (pass replace=True)")
+        raise InvalidParameterError(f"a backend named {show(name)} is already registered (pass replace=True)")
     _factories[name] = factory
 
 
 def unregister_backend(name: str) -> None:
     """Forget the backend `name` (arrays that already hold an instance keep it)."""
     if _factories.pop(name, None) is None:
-        raise InvalidParameterError(f"no backend named {name!r} is registered")
+        raise InvalidParameterError(f"no backend named {show(name)} is registered")
 
 
 def _load_entry_points() -> None:
@@ -67,10 +68,10 @@ def create_backend(name: str) -> ArrayBackend:
         _load_entry_points()
     factory = _factories.get(name)
     if factory is None:
-        raise InvalidParameterError(f"unknown backend {name!r}; registered: {', '.join(backend_names())}")
+        raise InvalidParameterError(f"unknown backend {show(name)}; registered: {', '.join(backend_names())}")
     backend = factory()
     if not isinstance(backend, ArrayBackend):
-        raise InvalidParameterError(f"the factory of backend {name!r} returned a {type(backend).__name__},"
+        raise InvalidParameterError(f"the factory of backend {show(name)} returned a {type(backend).__name__},"
                                     " not a spicelim ArrayBackend")
     backend.name = name
     return backend
@@ -91,7 +92,7 @@ class Backends:
         self._owned: set[str] = set()
         for name, backend in {**(backends or {}), **given}.items():
             if not isinstance(backend, ArrayBackend):
-                raise InvalidParameterError(f"backend {name!r} must be an ArrayBackend, got {type(backend).__name__}")
+                raise InvalidParameterError(f"backend {show(name)} must be an ArrayBackend, got {type(backend).__name__}")
             self._instances[name] = backend
 
     def get(self, which: str | ArrayBackend) -> ArrayBackend:

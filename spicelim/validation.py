@@ -19,11 +19,11 @@ def real_number(name: str, value, *, minimum: float | None = None, strict: bool 
     `strict=True` makes the lower bound exclusive (value > minimum).
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InvalidParameterError(f"{name} must be a real number, got {_show(value)}")
+        raise InvalidParameterError(f"{name} must be a real number, got {show(value)}")
     try:
         x = float(value)
     except (OverflowError, ValueError, TypeError):
-        raise InvalidParameterError(f"{name} must be a finite real number, got {_show(value)}") from None
+        raise InvalidParameterError(f"{name} must be a finite real number, got {show(value)}") from None
     if not math.isfinite(x):
         raise InvalidParameterError(f"{name} must be finite, got {x}")
     if minimum is not None:
@@ -36,17 +36,20 @@ def real_number(name: str, value, *, minimum: float | None = None, strict: bool 
     return x
 
 
-def _show(value) -> str:
+def show(value) -> str:
     """A short, safe description of a value for an error message."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - e.g. an int too long to print: describe it by its type
+        return f"a {type(value).__name__}"
     return text if len(text) <= 60 else f"{text[:40]}... ({type(value).__name__})"
 
 
 def positive_int(name: str, value, *, maximum: int | None = None) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
-        raise InvalidParameterError(f"{name} must be a positive integer, got {_show(value)}")
+        raise InvalidParameterError(f"{name} must be a positive integer, got {show(value)}")
     if maximum is not None and value > maximum:
-        raise InvalidParameterError(f"{name} must be <= {maximum}, got {_show(value)}")
+        raise InvalidParameterError(f"{name} must be <= {maximum}, got {show(value)}")
     return int(value)
 
 
@@ -56,35 +59,35 @@ MAX_SEED = 2**128 - 1
 def non_negative_int(name: str, value, *, maximum: int = MAX_SEED) -> int:
     """An integer in [0, maximum] (a seed, a count that may be zero); bools are refused."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or not 0 <= value <= maximum:
-        raise InvalidParameterError(f"{name} must be an integer in [0, {maximum}], got {_show(value)}")
+        raise InvalidParameterError(f"{name} must be an integer in [0, {maximum}], got {show(value)}")
     return int(value)
 
 
 def index(name: str, value, limit: int) -> int:
     """An integer in [0, limit) (a row or column number)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or not 0 <= value < limit:
-        raise InvalidParameterError(f"{name} must be an integer in [0, {limit}), got {_show(value)}")
+        raise InvalidParameterError(f"{name} must be an integer in [0, {limit}), got {show(value)}")
     return int(value)
 
 
 def choice(name: str, value, options: tuple[str, ...]) -> str:
     """One of the strings `options` (checked as a string first, so arrays and other objects are refused cleanly)."""
     if not isinstance(value, str) or value not in options:
-        raise InvalidParameterError(f"{name} must be one of {options}, got {_show(value)}")
+        raise InvalidParameterError(f"{name} must be one of {options}, got {show(value)}")
     return value
 
 
 def boolean(name: str, value) -> bool:
     """True or False (numpy booleans too; not 0, 1 or other objects)."""
     if not isinstance(value, (bool, np.bool_)):
-        raise InvalidParameterError(f"{name} must be True or False, got {_show(value)}")
+        raise InvalidParameterError(f"{name} must be True or False, got {show(value)}")
     return bool(value)
 
 
 def array_shape(name: str, value, maximum: int | None = None) -> tuple[int, int]:
     """An array size (rows, cols): a pair of positive integers, each at most `maximum`."""
     if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise InvalidParameterError(f"{name} must be a (rows, cols) pair of positive integers, got {_show(value)}")
+        raise InvalidParameterError(f"{name} must be a (rows, cols) pair of positive integers, got {show(value)}")
     return (positive_int(f"{name}[0] (rows)", value[0], maximum=maximum),
             positive_int(f"{name}[1] (cols)", value[1], maximum=maximum))
 
@@ -92,7 +95,7 @@ def array_shape(name: str, value, maximum: int | None = None) -> tuple[int, int]
 def _items(name: str, values, most: int = 10_000) -> list:
     """The items of a list or tuple (a single scalar counts as one item), at least one and at most `most`."""
     if isinstance(values, (str, bytes, dict, set)) or values is None:
-        raise InvalidParameterError(f"{name} must be a list of values, got {_show(values)}")
+        raise InvalidParameterError(f"{name} must be a list of values, got {show(values)}")
     items = list(values) if isinstance(values, (list, tuple, range, np.ndarray)) else [values]
     if not items or len(items) > most:
         raise InvalidParameterError(f"{name} must hold 1 to {most} values, got {len(items)}")
@@ -104,7 +107,7 @@ def integer_list(name: str, values, lo: int, hi: int) -> list[int]:
     out = []
     for x in _items(name, values):
         if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral) or not lo <= x <= hi:
-            raise InvalidParameterError(f"{name} must be integers in {lo}..{hi}, got {_show(x)}")
+            raise InvalidParameterError(f"{name} must be integers in {lo}..{hi}, got {show(x)}")
         out.append(int(x))
     return sorted(set(out))
 
@@ -133,7 +136,7 @@ def integer_array(name: str, value, shape: tuple[int, ...] | None = None, *, bou
     else:
         arr = raw
     if arr.size and (np.max(arr) > bound or np.min(arr) < -bound):
-        raise InvalidParameterError(f"{name} must lie within +-{bound}, got {_show(arr.flat[np.argmax(np.abs(arr))])}")
+        raise InvalidParameterError(f"{name} must lie within +-{bound}, got {show(arr.flat[np.argmax(np.abs(arr))])}")
     out = np.array(arr, dtype=np.int64)
     if shape is not None and out.shape != shape:
         raise ShapeError(f"{name} must have shape {shape}, got {out.shape}")
@@ -153,10 +156,10 @@ def bool_array(name: str, value, shape: tuple[int, ...]) -> np.ndarray:
 def path_value(name: str, value) -> Path:
     """A file-system path given as a str or os.PathLike (not bytes), non-empty and without NUL characters."""
     if not isinstance(value, (str, os.PathLike)):
-        raise InvalidParameterError(f"{name} must be a path (str or os.PathLike), got {_show(value)}")
+        raise InvalidParameterError(f"{name} must be a path (str or os.PathLike), got {show(value)}")
     text = os.fspath(value)
     if not isinstance(text, str) or not text or "\x00" in text:
-        raise InvalidParameterError(f"{name} must be a non-empty text path without NUL characters, got {_show(value)}")
+        raise InvalidParameterError(f"{name} must be a non-empty text path without NUL characters, got {show(value)}")
     return Path(text)
 
 
@@ -168,7 +171,7 @@ def as_array(name: str, value, kinds: str = "iuf") -> np.ndarray:
         raise InvalidParameterError(f"{name} must be a numeric array: {exc}") from None
     if raw.dtype.kind not in kinds:
         what = {"iuf": "a real numeric array", "iu": "an array of integers", "b": "a boolean array",
-                "biu": "a boolean array"}.get(kinds, f"an array of numpy kind {kinds!r}")
+                "biu": "a boolean array"}.get(kinds, f"an array of numpy kind {show(kinds)}")
         raise InvalidParameterError(f"{name} must be {what}, got dtype {raw.dtype}")
     return raw
 

@@ -37,7 +37,7 @@ import numpy as np
 from .checkpoint import checked_generator_state, generator_state
 from .devices.base import with_cell_params
 from .errors import InvalidParameterError
-from .validation import finite_array, non_negative_int, positive_int, real_number
+from .validation import finite_array, non_negative_int, positive_int, real_number, show
 
 MAX_LEVELS = 2**32  # distinguishable states of a device (more is a continuum for every use here)
 
@@ -131,7 +131,7 @@ class DeviceVariation:
         rng = np.random.default_rng(spread_seq)
         for name, sigma in variability.d2d:
             if name not in names or not isinstance(getattr(device, name), float):
-                raise InvalidParameterError(f"{type(device).__name__} has no numeric parameter {name!r} to spread")
+                raise InvalidParameterError(f"{type(device).__name__} has no numeric parameter {show(name)} to spread")
             values = getattr(device, name) * np.exp(sigma * rng.standard_normal(shape))
             values.setflags(write=False)
             self.cell_params[name] = values

@@ -66,7 +66,7 @@ TIME_LIMIT_S = 120.0  # longer than any valid call here takes (a 2e5-step transi
 # exact fractions, text that looks like netlist commands, wrong shapes and dtypes, ragged lists.
 HOSTILE = st.one_of(
     st.none(), st.booleans(), st.integers(-10, 10), st.integers(-2**80, 2**80),
-    st.sampled_from([10**400, -10**400, 5e-324, -5e-324, 1e-300, 1e300, -0.0, float("nan"), float("inf"),
+    st.sampled_from([10**400, -10**400, 10**5000, 5e-324, -5e-324, 1e-300, 1e300, -0.0, float("nan"), float("inf"),
                      float("-inf"), Fraction(1, 3), 1 + 2j, np.float32(1e-45), np.int64(2**62)]),
     st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=6),
     st.sampled_from(["", "fast", "spice", "V/2", "1T1R", "t\x1e.inc /etc/passwd", "x\nshell touch /tmp/p",

@@ -19,7 +19,7 @@ import numpy as np
 
 from .._paths import MODELS_DIR
 from ..errors import InvalidParameterError
-from ..validation import path_value, real_number
+from ..validation import path_value, real_number, show
 
 DEFAULT_CARD = MODELS_DIR / "nmos_1t1r.lib"
 MIN_DIMENSION = 1e-9  # metres: the smallest channel width or length
@@ -57,16 +57,16 @@ def load_model_card(path: Path = DEFAULT_CARD) -> ModelCard:
         raise InvalidParameterError(f"{path}: expected a single '.model NAME nmos ...' card")
     name, kind = user_model_name(tokens[1], f"{path}: model name"), tokens[2].lower()
     if kind != "nmos":
-        raise InvalidParameterError(f"{path}: the selector card must be of type nmos, got {kind!r}")
+        raise InvalidParameterError(f"{path}: the selector card must be of type nmos, got {show(kind)}")
     params = []
     for tok in tokens[3:]:
         key, sep, val = tok.partition("=")
         if not sep:
-            raise InvalidParameterError(f"{path}: parameter {tok!r} is not key=value")
+            raise InvalidParameterError(f"{path}: parameter {show(tok)} is not key=value")
         try:
             number = float(val)
         except ValueError:
-            raise InvalidParameterError(f"{path}: parameter {key} has a non-numeric value {val!r}") from None
+            raise InvalidParameterError(f"{path}: parameter {key} has a non-numeric value {show(val)}") from None
         params.append((safe_name(key.lower(), f"{path}: parameter name"), real_number(f"{path}: {key}", number)))
     return ModelCard(name=name, params=tuple(params))
 

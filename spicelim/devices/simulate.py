@@ -18,7 +18,7 @@ from scipy.integrate import solve_ivp
 
 from ..errors import InvalidParameterError, ShapeError, SimulationError
 from ..netlist.safety import fmt
-from ..validation import finite_array, positive_int, real_number
+from ..validation import finite_array, positive_int, real_number, show
 from .base import MemristorModel
 
 TWINS = ("verilog-a", "behavioural")
@@ -105,7 +105,7 @@ def simulate_spice(dev: MemristorModel, t, v, state0, twin: str | None = None, n
 
     t, v, s0, n_points = _check(dev, t, v, state0, n_points)
     if twin is not None and twin not in TWINS:
-        raise InvalidParameterError(f"twin must be one of {TWINS} or None, got {twin!r}")
+        raise InvalidParameterError(f"twin must be one of {TWINS} or None, got {show(twin)}")
     osdi: tuple[str, ...] = ()
     chosen = twin or "verilog-a"
     if chosen == "verilog-a":
@@ -145,4 +145,4 @@ def simulate(dev: MemristorModel, t, v, state0, backend: str = "spice", twin: st
         return simulate_fast(dev, t, v, state0, n_points)
     if backend == "spice":
         return simulate_spice(dev, t, v, state0, twin=twin, n_points=n_points, **kwargs)
-    raise InvalidParameterError(f"backend must be 'spice' or 'fast', got {backend!r}")
+    raise InvalidParameterError(f"backend must be 'spice' or 'fast', got {show(backend)}")

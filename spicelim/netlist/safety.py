@@ -16,6 +16,7 @@ import numbers
 import re
 
 from ..errors import NetlistInjectionError
+from ..validation import show
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 _RESERVED = {"shell", "control", "endc", "end", "include", "inc", "lib", "exec", "source", "options", "option"}
@@ -29,7 +30,7 @@ def safe_name(name: str, what: str = "name") -> str:
     """Return `name` if it is a plain identifier (letter first, then letters, digits, '_')."""
     if not isinstance(name, str) or not _NAME.fullmatch(name) or name.lower() in _RESERVED:
         raise NetlistInjectionError(
-            f"{what} {name!r} is not allowed in a netlist: use 1-64 letters, digits or '_', starting"
+            f"{what} {show(name)} is not allowed in a netlist: use 1-64 letters, digits or '_', starting"
             " with a letter, and not a SPICE keyword")
     return name
 
@@ -38,7 +39,7 @@ def user_model_name(name: str, what: str = "model name") -> str:
     """A name from outside for a model: safe_name, and none of spicelim's own (cellmodel..., tia)."""
     safe_name(name, what)
     if INTERNAL_NAMES.fullmatch(name):
-        raise NetlistInjectionError(f"{what} {name!r} is reserved for spicelim's own netlist models: rename it")
+        raise NetlistInjectionError(f"{what} {show(name)} is reserved for spicelim's own netlist models: rename it")
     return name
 
 
@@ -46,7 +47,7 @@ def safe_text(text: str, what: str = "text") -> str:
     """Return free text (a title or comment) if it is one line of allowed characters."""
     if not isinstance(text, str) or not _TEXT.fullmatch(text) or _TEXT_COMMANDS.search(text):
         raise NetlistInjectionError(
-            f"{what} {text!r} is not allowed in a netlist: one line of at most 200 ASCII letters, digits,"
+            f"{what} {show(text)} is not allowed in a netlist: one line of at most 200 ASCII letters, digits,"
             " spaces and _ - . , : ( ) [ ] = + / % # @ < > ! ?, not starting with '.', '*' or '+', and"
             " without 'shell', '.control', '.inc', '.include' or '.lib'")
     return text
@@ -55,7 +56,7 @@ def safe_text(text: str, what: str = "text") -> str:
 def fmt(value) -> str:
     """Format a real number for a netlist: shortest round-trip repr, never numpy's `np.float64(...)`."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise NetlistInjectionError(f"netlist value must be a real number, got {value!r}")
+        raise NetlistInjectionError(f"netlist value must be a real number, got {show(value)}")
     x = float(value)
     if not math.isfinite(x):
         raise NetlistInjectionError(f"netlist value must be finite, got {x}")

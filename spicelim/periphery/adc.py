@@ -43,6 +43,7 @@ from ..validation import (
     non_negative_int,
     positive_int,
     real_number,
+    show,
 )
 
 #: Smallest code width the DNL draws may produce, in LSB: keeps the transfer strictly monotonic.
@@ -97,17 +98,17 @@ class ADC:
     def __post_init__(self):
         bits = self.bits
         if isinstance(bits, bool) or not isinstance(bits, numbers.Integral) or not 1 <= bits <= MAX_BITS:
-            raise InvalidParameterError(f"ADC bits must be an integer in 1..{MAX_BITS}, got {bits!r}")
+            raise InvalidParameterError(f"ADC bits must be an integer in 1..{MAX_BITS}, got {show(bits)}")
         object.__setattr__(self, "bits", int(bits))
         fs = self.full_scale
         if isinstance(fs, str):
             if fs != CALIBRATE:
                 raise InvalidParameterError(
-                    f"ADC full_scale must be a voltage > 0 or the string {CALIBRATE!r}, got {fs!r}")
+                    f"ADC full_scale must be a voltage > 0 or the string {show(CALIBRATE)}, got {show(fs)}")
         else:
             if isinstance(fs, bool) or not isinstance(fs, numbers.Real):
                 raise InvalidParameterError(
-                    f"ADC full_scale must be a voltage > 0 or the string {CALIBRATE!r}, got {fs!r}")
+                    f"ADC full_scale must be a voltage > 0 or the string {show(CALIBRATE)}, got {show(fs)}")
             object.__setattr__(self, "full_scale", real_number("ADC full_scale (V)", fs, minimum=MIN_FULL_SCALE,
                                                                maximum=MAX_FULL_SCALE))
         object.__setattr__(self, "offset", real_number("ADC offset (V)", self.offset))
@@ -181,9 +182,9 @@ class ADC:
                 raise InvalidParameterError(
                     "this ADC has full_scale='calibrate': pass full_scale=adc.calibrate(samples) "
                     "(volts, one per column) to convert, to_volts and thresholds")
-            raise InvalidParameterError(f"full_scale must be volts (a scalar or one per column), got {fs!r}")
+            raise InvalidParameterError(f"full_scale must be volts (a scalar or one per column), got {show(fs)}")
         if isinstance(fs, bool):
-            raise InvalidParameterError(f"full_scale must be volts (a scalar or one per column), got {fs!r}")
+            raise InvalidParameterError(f"full_scale must be volts (a scalar or one per column), got {show(fs)}")
         arr = finite_array("full_scale (V)", fs)
         if arr.ndim == 0:
             arr = np.full(1 if n_columns is None else n_columns, float(arr))

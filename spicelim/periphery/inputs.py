@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InvalidParameterError, ShapeError
-from ..validation import as_array, finite_array, integer_array, real_number
+from ..validation import as_array, finite_array, integer_array, real_number, show
 
 #: Largest DAC resolution, bits.
 MAX_DAC_BITS = 16
@@ -27,7 +27,7 @@ MAX_SERIAL_BITS = 32
 
 def _bits(name: str, value, minimum: int, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not minimum <= value <= maximum:
-        raise InvalidParameterError(f"{name} must be an integer in {minimum}..{maximum}, got {value!r}")
+        raise InvalidParameterError(f"{name} must be an integer in {minimum}..{maximum}, got {show(value)}")
     return int(value)
 
 
@@ -59,7 +59,7 @@ class DAC:
 
     def __post_init__(self):
         if not isinstance(self.unsigned, (bool, np.bool_)):
-            raise InvalidParameterError(f"DAC unsigned must be True or False, got {self.unsigned!r}")
+            raise InvalidParameterError(f"DAC unsigned must be True or False, got {show(self.unsigned)}")
         object.__setattr__(self, "unsigned", bool(self.unsigned))
         lowest = 1 if self.unsigned else 2
         object.__setattr__(self, "bits", _bits(f"DAC bits ({'unsigned' if self.unsigned else 'signed'})",

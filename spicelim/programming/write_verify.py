@@ -40,7 +40,7 @@ from ..backend import TRANSIENT, ArraySnapshot, require
 from ..errors import InvalidParameterError
 from ..fast.nodal import cell_conductance
 from ..params import CrossbarParams
-from ..validation import boolean, choice, finite_array, positive_int, real_number
+from ..validation import boolean, choice, finite_array, positive_int, real_number, show
 from .pulses import MAX_PULSE_VOLTS, PulseSchedule, PulseTiming
 from .schemes import (
     HALF_SELECT_SCHEMES,
@@ -247,7 +247,7 @@ def nominal_pulse_response(xb, pulses: WritePulses, n_pulses: int, polarity: int
         raise InvalidParameterError("pulses must be a WritePulses")
     n_pulses = positive_int("n_pulses", n_pulses, maximum=MAX_PULSES_PER_CELL)
     if isinstance(polarity, (bool, np.bool_)) or not isinstance(polarity, numbers.Integral) or polarity not in (1, -1):
-        raise InvalidParameterError(f"polarity must be +1 (SET) or -1 (RESET), got {polarity!r}")
+        raise InvalidParameterError(f"polarity must be +1 (SET) or -1 (RESET), got {show(polarity)}")
     impl = xb.backend(backend)
     require(impl, TRANSIENT, "the nominal pulse response")
     m, n = xb.shape

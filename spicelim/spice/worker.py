@@ -46,7 +46,7 @@ from ..errors import (
     SimulationTimeout,
     WorkerCrash,
 )
-from ..validation import real_number
+from ..validation import real_number, show
 
 _CONVERGENCE = re.compile(r"no convergence|iteration limit|timestep too small|gmin stepping failed|"
                           r"source stepping failed|singular matrix|dc sweep failed", re.IGNORECASE)
@@ -277,7 +277,7 @@ class NgspiceWorker:
         """
         for lib in osdi:
             if not _SAFE_PATH.match(lib):
-                raise NetlistInjectionError(f"OSDI library path {lib!r} may only hold letters, digits and _ . / + -")
+                raise NetlistInjectionError(f"OSDI library path {show(lib)} may only hold letters, digits and _ . / + -")
         if not netlist.isascii():
             raise NetlistInjectionError("netlist text must be ASCII")
         with self._lock:

@@ -84,6 +84,7 @@ from ..validation import (
     number_list,
     positive_int,
     real_number,
+    show,
 )
 from .plots import _pyplot
 
@@ -212,10 +213,10 @@ def run_adc_study(out_dir="runs/adc-study", bits=range(1, 11), r_wires=(0.0, 1.0
     adc_options = dict(adc_options or {})
     for key in ("r_f", "energy_per_read"):
         if key in tia_options:
-            raise InvalidParameterError(f"tia_options must not set {key!r}: the study sets it")
+            raise InvalidParameterError(f"tia_options must not set {show(key)}: the study sets it")
     for key in ("bits", "full_scale", "energy_per_conversion"):
         if key in adc_options:
-            raise InvalidParameterError(f"adc_options must not set {key!r}: the study sets it")
+            raise InvalidParameterError(f"adc_options must not set {show(key)}: the study sets it")
 
     def make_adc(b: int) -> ADC:
         e = adc_energy_per_conversion if adc_energy_per_conversion is not None else walden_conversion_energy(b, adc_fom)

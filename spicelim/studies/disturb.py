@@ -51,6 +51,7 @@ from ..validation import (
     integer_list,
     number_list,
     real_number,
+    show,
 )
 from .plots import _pyplot
 
@@ -242,7 +243,7 @@ class DisturbStudy:
         for r in self.runs:
             if r.scheme == scheme and np.isclose(r.amplitude, amplitude, rtol=0, atol=1e-12) and r.n_pulses == n:
                 return r
-        raise InvalidParameterError(f"no run with scheme {scheme!r}, amplitude {amplitude:g} V and {n} pulses")
+        raise InvalidParameterError(f"no run with scheme {show(scheme)}, amplitude {amplitude:g} V and {n} pulses")
 
     def to_json(self) -> dict:
         """The numbers of the study; change maps (fractions of the state range) at the largest count."""
@@ -275,7 +276,7 @@ def _check_inputs(shape, amplitudes, n_pulses, schemes, polarities, target, cell
     elif isinstance(cell, (tuple, list)) and len(cell) == 2:
         row, col = index("selected row", cell[0], m), index("selected col", cell[1], n)
     else:
-        raise InvalidParameterError(f"cell must be a (row, col) pair or None, got {cell!r}")
+        raise InvalidParameterError(f"cell must be a (row, col) pair or None, got {show(cell)}")
     return (m, n), amps, counts, schemes, polarities, (row, None if target == "row" else col)
 
 
