@@ -301,7 +301,7 @@ CALLS = [
         memristor_array(), target, WritePulses(), tolerance, max_pulses=max_pulses),
                dict(target=np.full((3, 2), 6e-6), tolerance=0.5e-6, max_pulses=3)),
     PublicCall("VTEAM", lambda **k: VTEAM(**k), dict(r_on=1e3, r_off=1e5, k_on=-2e-5, k_off=2e-5, v_on=-0.3,
-                                                     v_off=0.3)),
+                                                     v_off=0.3, iv="exponential")),
     PublicCall("Yakopcic", lambda **k: Yakopcic(**k), dict(a1=0.17, a2=0.17, b=0.05, v_p=0.16, v_n=0.15)),
     PublicCall("StanfordPKU", lambda ea, g_min, g_max, v: _stanford_read(ea, g_min, g_max, v),
                dict(ea=0.6, g_min=0.2e-9, g_max=1.7e-9, v=np.full(3, 0.05)),

@@ -89,7 +89,8 @@ class VTEAM(MemristorModel):
             (self.alpha_on > 0 and self.alpha_off > 0, "alpha_on and alpha_off must be > 0"),
             (self.v_on < 0 < self.v_off, f"need v_on < 0 < v_off, got v_on={self.v_on:g}, v_off={self.v_off:g}"),
             (self.w_c > 0, f"w_c must be > 0 m, got {self.w_c:g}"),
-            (self.iv in ("linear", "exponential"), f"iv must be 'linear' or 'exponential', got {show(self.iv)}"),
+            (isinstance(self.iv, str) and self.iv in ("linear", "exponential"),
+             f"iv must be 'linear' or 'exponential', got {show(self.iv)}"),
         ])
 
     @property
