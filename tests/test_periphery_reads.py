@@ -133,7 +133,7 @@ def test_signed_transposed_reads_fast_against_spice_with_wires(subtraction, spic
         cmp = spicelim.compare_backends(lambda b: read_signed(xb, d, backend=b, subtraction=subtraction,
                                                               transpose=True), candidate="fast", reference="spice")
     ideal = d @ (g[:, 0::2] - g[:, 1::2]).T
-    assert cmp.agreement.max_rel < 3e-2  # the 1T1R fast model's linear selector: about 1 % in transposed reads
+    assert cmp.agreement.max_rel < 3e-3  # the 1T1R fast model's linear selector (9e-4 measured)
     assert cmp.agreement.norm_error < agreement_to(ideal, cmp.reference_result)  # wires matter more than the model
     with Crossbar(16, 10, r_row=2.5, r_col=2.5, r_source=10.0, tia=TIA(r_f=1e4, gain=1e4),
                   backends={"spice": spice_backend}) as xb:
