@@ -69,6 +69,27 @@ class MemristorModel:
         """Chord conductance i(v_read) / v_read at state s, siemens."""
         return self.current(np.full_like(np.asarray(s, dtype=float), v_read), s) / v_read
 
+    def state_for_conductance(self, g, v_read: float = 0.1) -> np.ndarray:
+        """States whose chord conductance at v_read is `g` (siemens, any shape), by bisection on the normalised state.
+
+        The conductance must be monotonic in the state (true of every model here); targets outside
+        the conductance window raise InvalidParameterError.
+        """
+        target = np.asarray(g, dtype=float)
+        lo_g, hi_g = (float(self.conductance(np.asarray(b, dtype=float), v_read)) for b in self.state_bounds)
+        rising = hi_g > lo_g
+        g_low, g_high = (lo_g, hi_g) if rising else (hi_g, lo_g)
+        tol = 1e-9 * (g_high - g_low)
+        if np.any(target < g_low - tol) or np.any(target > g_high + tol):
+            raise InvalidParameterError(f"conductance targets must lie in the device window [{g_low:g}, {g_high:g}] S")
+        a, b = np.zeros(target.shape), np.ones(target.shape)
+        for _ in range(60):  # 2^-60 of the state range
+            mid = 0.5 * (a + b)
+            above = self.conductance(self.denormalise(mid), v_read) > target
+            a, b = (np.where(above, a, mid), np.where(above, mid, b)) if rising else \
+                (np.where(above, mid, a), np.where(above, b, mid))
+        return self.denormalise(0.5 * (a + b))
+
     # ---------------------------------------------------------------- state normalisation
     def normalise(self, s) -> np.ndarray:
         lo, hi = self.state_bounds

@@ -1,0 +1,320 @@
+"""A layer's weights on memristor arrays: differential pairs on tiles, read forward and backward.
+
+A fully connected layer y = x W + b (W: n_in x n_out) sits on a grid of tiles. Each tile is one
+array (spicelim.Crossbar) holding a block of W as differential conductance pairs, G+ on column
+2k and G- on column 2k + 1 (periphery.DifferentialPairs): a weight w becomes
+G+ - G- = (g_max - g_min) w / w_max, clipped to +-w_max. The bias is one more input row held at
+the read voltage. A layer larger than the tile size (rows: inputs plus the bias row; columns: two
+per output) is split, and the controller (the digital periphery) adds the partial outputs.
+
+The three operations run on the arrays through whichever backend the tile uses:
+  - forward: the inputs of each sample, scaled so the largest is v_read, drive the rows; the
+    columns are sensed through their TIAs and ADCs and each pair's currents subtracted;
+  - backward: the errors of each sample, scaled the same way (so no read can disturb the
+    devices), drive each pair's two columns, and the rows are sensed: a transposed read of the
+    same arrays gives (G+ - G-) d, the error backpropagated to the layer's inputs;
+  - update: programming pulses (spicelim.programming) on the same arrays.
+Scaling each sample to the read voltage and back is digital and exact; everything in between is
+the circuit: wires, selectors, device spread and noise, TIA and ADC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from ..crossbar import Crossbar
+from ..devices.base import MemristorModel
+from ..devices.presets import yao2020_taox_hfox
+from ..errors import InvalidParameterError, ShapeError
+from ..params import CELL_KINDS, MAX_LINES, MAX_RESISTANCE
+from ..periphery.adc import ADC, MAX_BITS
+from ..periphery.differential import SUBTRACTION, DifferentialPairs, read_signed
+from ..periphery.tia import TIA
+from ..validation import (
+    batch_of_vectors,
+    boolean,
+    choice,
+    finite_array,
+    positive_int,
+    real_number,
+)
+from ..variability import Variability
+
+WINDOW_MARGIN = 0.02  # the weight window keeps this fraction of the device window clear of each bound
+
+
+@dataclass(frozen=True)
+class TileSpec:
+    """How a layer's weights sit on arrays; every tile of the layer is built alike.
+
+    max_rows: most input rows per tile (the bias row counts). max_cols: most device columns per
+        tile (two per output), even. Yao et al. 2020 used 128 x 16 arrays.
+    cell: "1T1R" or "0T1R". r_wire: resistance of every row and column segment, ohms.
+    r_source: driver resistance, ohms. device: the memristor model of every cell (default: the
+        TaOx/HfOx preset of Yao et al. 2020). variability: device non-idealities; each tile draws
+        its own from the layer's seed.
+    tia: the TIA on every sensed line (None: ideal virtual grounds). adc_bits: resolution of the
+        ADC behind every TIA (needs a tia; its full scale is calibrated per line, `calibrate`).
+    v_read: volts on a line driven by the largest input (or error) of a sample.
+    w_max: the weight magnitude that spans the whole conductance window; larger weights clip.
+    subtraction: "digital" (each column through its own ADC) or "analog" (the pair subtracted
+        before conversion: a differential TIA forward, opposite drive voltages backward).
+    backend: the backend of every read and update ("fast", "spice", "ideal" or a user's own).
+    """
+
+    max_rows: int = 128
+    max_cols: int = 128
+    cell: str = "1T1R"
+    r_wire: float = 1.0
+    r_source: float = 0.0
+    device: MemristorModel = field(default_factory=yao2020_taox_hfox)
+    variability: Variability | None = None
+    tia: TIA | None = None
+    adc_bits: int | None = None
+    v_read: float = 0.2
+    w_max: float = 1.0
+    subtraction: str = "digital"
+    backend: object = "fast"
+
+    def __post_init__(self):
+        object.__setattr__(self, "max_rows", positive_int("max_rows", self.max_rows, maximum=MAX_LINES))
+        object.__setattr__(self, "max_cols", positive_int("max_cols", self.max_cols, maximum=MAX_LINES))
+        if self.max_cols < 2 or self.max_cols % 2:
+            raise InvalidParameterError(f"max_cols holds pairs of columns: an even number >= 2, got {self.max_cols}")
+        if self.max_rows < 2:
+            raise InvalidParameterError(f"max_rows must be at least 2 (an input and the bias row), got {self.max_rows}")
+        choice("cell", self.cell, CELL_KINDS)
+        object.__setattr__(self, "r_wire", real_number("r_wire (ohm)", self.r_wire, minimum=0.0,
+                                                       maximum=MAX_RESISTANCE))
+        object.__setattr__(self, "r_source", real_number("r_source (ohm)", self.r_source, minimum=0.0,
+                                                         maximum=MAX_RESISTANCE))
+        if not isinstance(self.device, MemristorModel):
+            raise InvalidParameterError(f"device must be a spicelim.devices model, got {type(self.device).__name__}")
+        if self.variability is not None and not isinstance(self.variability, Variability):
+            raise InvalidParameterError(f"variability must be a spicelim.Variability or None, got"
+                                        f" {type(self.variability).__name__}")
+        if self.tia is not None and not isinstance(self.tia, TIA):
+            raise InvalidParameterError(f"tia must be a periphery.TIA or None, got {type(self.tia).__name__}")
+        if self.adc_bits is not None:
+            object.__setattr__(self, "adc_bits", positive_int("adc_bits", self.adc_bits, maximum=MAX_BITS))
+            if self.tia is None:
+                raise InvalidParameterError("an ADC digitises TIA outputs: give the tiles a tia as well")
+        v = real_number("v_read (V)", self.v_read, minimum=0.0, strict=True)
+        if v >= self.device.read_limit:
+            raise InvalidParameterError(f"v_read {v:g} V would switch the devices (read limit"
+                                        f" {self.device.read_limit:g} V)")
+        object.__setattr__(self, "v_read", v)
+        object.__setattr__(self, "w_max", real_number("w_max", self.w_max, minimum=0.0, strict=True, maximum=1e6))
+        choice("subtraction", self.subtraction, SUBTRACTION)
+        if self.subtraction == "analog" and self.tia is None:
+            raise InvalidParameterError("analog subtraction needs TIAs on the sensed lines")
+
+    @property
+    def pairs(self) -> DifferentialPairs:
+        """The conductance window each device of a pair uses (siemens), inside the device's own."""
+        dev = self.device
+        g = sorted(float(dev.conductance(np.asarray(b, dtype=float), self.v_read)) for b in dev.state_bounds)
+        pad = WINDOW_MARGIN * (g[1] - g[0])
+        return DifferentialPairs(g_min=g[0] + pad, g_max=g[1] - pad)
+
+
+def _scaled(name: str, x, length: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(x / s, s, single): each sample divided by its largest magnitude s (0 -> 1)."""
+    arr, single = batch_of_vectors(name, x, length)
+    s = np.max(np.abs(arr), axis=1)
+    s = np.where(s > 0, s, 1.0)
+    return arr / s[:, None], s, single
+
+
+class DifferentialTile:
+    """One array holding an (n_in, n_out) block of weights as differential pairs (see the module docstring).
+
+    n_in counts every row of the tile (a bias row is an ordinary input held at 1).
+    seed: seeds the tile's device variability. backends: a spicelim.Backends to share.
+    """
+
+    def __init__(self, n_in: int, n_out: int, spec: TileSpec, seed: int = 0, backends=None):
+        if not isinstance(spec, TileSpec):
+            raise InvalidParameterError(f"spec must be a TileSpec, got {type(spec).__name__}")
+        n_in = positive_int("n_in", n_in, maximum=spec.max_rows)
+        n_out = positive_int("n_out", n_out, maximum=spec.max_cols // 2)
+        self.spec, self.n_in, self.n_out = spec, n_in, n_out
+        variability = None if spec.variability is None else replace(spec.variability, seed=seed)
+        adc = None if spec.adc_bits is None else ADC(bits=spec.adc_bits, full_scale="calibrate", seed=seed)
+        self.array = Crossbar(n_in, 2 * n_out, spec.cell, r_row=spec.r_wire, r_col=spec.r_wire,
+                              r_source=spec.r_source, device=spec.device, read_voltage=spec.v_read,
+                              variability=variability, tia=spec.tia, adc=adc, backend=spec.backend,
+                              backends=backends)
+        self.pairs = spec.pairs
+        # amperes per (volt of input x weight unit): I+ - I- = v (G+ - G-) = v gain w
+        self.gain = (self.pairs.g_max - self.pairs.g_min) / spec.w_max
+
+    # ------------------------------------------------------------------ weights
+    def set_weights(self, w) -> None:
+        """Put the weights (n_in, n_out) on the devices directly (an ideal transfer: no programming pulses).
+
+        Weights beyond +-w_max clip; stuck cells and finite levels apply as on any state the array holds.
+        """
+        w = np.clip(finite_array("weights", w, (self.n_in, self.n_out)), -self.spec.w_max, self.spec.w_max)
+        g = self.pairs.conductances(w, w_max=self.spec.w_max)
+        self.array.set_state(self.spec.device.state_for_conductance(g, self.spec.v_read))
+
+    def weights(self) -> np.ndarray:
+        """The weights (n_in, n_out) the devices hold now, from their conductances."""
+        return self.pairs.weights(self.array.conductance, self.spec.w_max)
+
+    # ------------------------------------------------------------------ reads
+    def forward(self, x) -> np.ndarray:
+        """x (B, n_in) or (n_in,) -> x W (B, n_out) or (n_out,), read on the array."""
+        v, s, single = _scaled("x (tile inputs)", x, self.n_in)
+        i = read_signed(self.array, v * self.spec.v_read, subtraction=self.spec.subtraction,
+                        full_scale=self._pair_full_scale())
+        y = i * (s / (self.spec.v_read * self.gain))[:, None]
+        return y[0] if single else y
+
+    def backward(self, d) -> np.ndarray:
+        """d (B, n_out) or (n_out,) -> d W^T (B, n_in) or (n_in,), by a transposed read of the same array."""
+        u, s, single = _scaled("d (tile errors)", d, self.n_out)
+        i = read_signed(self.array, u * self.spec.v_read, subtraction=self.spec.subtraction, transpose=True)
+        y = i * (s / (self.spec.v_read * self.gain))[:, None]
+        return y[0] if single else y
+
+    def _pair_full_scale(self):
+        """Full scale of the pair ADCs of an analog forward subtraction: the calibrated column full scales' sum."""
+        if self.spec.subtraction != "analog" or self.array.adc is None:
+            return None
+        fs = self.array.readout.full_scale(False)
+        return fs[0::2] + fs[1::2]
+
+    def calibrate(self, x, d=None, margin: float = 1.25) -> None:
+        """Set the ADC full scales from representative inputs x (B, n_in) and errors d (B, n_out), margin x the largest output.
+
+        Without errors, the backward full scale comes from unit errors on every pair.
+        """
+        if self.array.adc is None:
+            return
+        v, _, _ = _scaled("x (calibration inputs)", x, self.n_in)
+        self.array.calibrate_adc(v * self.spec.v_read, margin=margin)
+        d = np.ones((1, self.n_out)) if d is None else d
+        u, _, _ = _scaled("d (calibration errors)", d, self.n_out)
+        u = u * self.spec.v_read
+        drive = np.zeros((2 * u.shape[0], 2 * self.n_out))  # every way the backward reads drive the columns
+        drive[: u.shape[0], 0::2], drive[u.shape[0]:, 1::2] = u, u
+        if self.spec.subtraction == "analog":
+            drive = np.zeros((u.shape[0], 2 * self.n_out))
+            drive[:, 0::2], drive[:, 1::2] = u, -u
+        self.array.calibrate_adc(drive, transpose=True, margin=margin)
+
+
+class AnalogLinear:
+    """A fully connected layer y = x W + b on a grid of DifferentialTiles (see the module docstring).
+
+    n_in, n_out: layer size. spec: how every tile is built. bias: a bias row (held at 1).
+    seed: seeds every tile's variability (each tile its own stream). backends: shared spicelim.Backends.
+    """
+
+    def __init__(self, n_in: int, n_out: int, spec: TileSpec, bias: bool = True, seed: int = 0, backends=None):
+        if not isinstance(spec, TileSpec):
+            raise InvalidParameterError(f"spec must be a TileSpec, got {type(spec).__name__}")
+        self.n_in = positive_int("n_in", n_in, maximum=1 << 20)
+        self.n_out = positive_int("n_out", n_out, maximum=1 << 20)
+        self.spec, self.bias = spec, boolean("bias", bias)
+        rows = self.n_in + self.bias
+        self.row_blocks = [(k, min(k + spec.max_rows, rows)) for k in range(0, rows, spec.max_rows)]
+        per_tile = spec.max_cols // 2
+        self.col_blocks = [(k, min(k + per_tile, self.n_out)) for k in range(0, self.n_out, per_tile)]
+        seeds = np.random.SeedSequence(seed).generate_state(len(self.row_blocks) * len(self.col_blocks))
+        self.tiles = [[DifferentialTile(r1 - r0, c1 - c0, spec, seed=int(seeds[a * len(self.col_blocks) + b]),
+                                        backends=backends)
+                       for b, (c0, c1) in enumerate(self.col_blocks)]
+                      for a, (r0, r1) in enumerate(self.row_blocks)]
+
+    @property
+    def n_tiles(self) -> int:
+        return len(self.row_blocks) * len(self.col_blocks)
+
+    def _augmented(self, x) -> tuple[np.ndarray, bool]:
+        arr, single = batch_of_vectors("x (layer inputs)", x, self.n_in)
+        if self.bias:
+            arr = np.hstack([arr, np.ones((arr.shape[0], 1))])
+        return arr, single
+
+    def set_weights(self, w, b=None) -> None:
+        """Put W (n_in, n_out) and b (n_out,) on the tiles directly (an ideal transfer)."""
+        w = finite_array("W", w, (self.n_in, self.n_out))
+        if self.bias:
+            b = np.zeros(self.n_out) if b is None else finite_array("b", b, (self.n_out,))
+            w = np.vstack([w, b[None, :]])
+        elif b is not None:
+            raise InvalidParameterError("this layer has no bias")
+        for a, (r0, r1) in enumerate(self.row_blocks):
+            for c, (c0, c1) in enumerate(self.col_blocks):
+                self.tiles[a][c].set_weights(w[r0:r1, c0:c1])
+
+    def weights(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """(W, b) as the devices hold them now."""
+        w = np.zeros((self.n_in + self.bias, self.n_out))
+        for a, (r0, r1) in enumerate(self.row_blocks):
+            for c, (c0, c1) in enumerate(self.col_blocks):
+                w[r0:r1, c0:c1] = self.tiles[a][c].weights()
+        return (w[: self.n_in], w[self.n_in]) if self.bias else (w, None)
+
+    def forward(self, x) -> np.ndarray:
+        """x (B, n_in) -> x W + b (B, n_out), every product read on the tiles."""
+        xa, single = self._augmented(x)
+        y = np.zeros((xa.shape[0], self.n_out))
+        for a, (r0, r1) in enumerate(self.row_blocks):
+            for c, (c0, c1) in enumerate(self.col_blocks):
+                y[:, c0:c1] += self.tiles[a][c].forward(xa[:, r0:r1])
+        return y[0] if single else y
+
+    def backward(self, d) -> np.ndarray:
+        """d (B, n_out) -> d W^T (B, n_in): the error at the layer's inputs, by transposed reads."""
+        arr, single = batch_of_vectors("d (layer errors)", d, self.n_out)
+        dx = np.zeros((arr.shape[0], self.n_in + self.bias))
+        for a, (r0, r1) in enumerate(self.row_blocks):
+            for c, (c0, c1) in enumerate(self.col_blocks):
+                dx[:, r0:r1] += self.tiles[a][c].backward(arr[:, c0:c1])
+        out = dx[:, : self.n_in]
+        return out[0] if single else out
+
+    def calibrate(self, x, d=None, margin: float = 1.25) -> None:
+        """Calibrate every tile's ADCs on representative inputs x (B, n_in) and errors d (B, n_out)."""
+        xa, _ = self._augmented(x)
+        if d is not None:
+            d, _ = batch_of_vectors("d (calibration errors)", d, self.n_out)
+        for a, (r0, r1) in enumerate(self.row_blocks):
+            for c, (c0, c1) in enumerate(self.col_blocks):
+                self.tiles[a][c].calibrate(xa[:, r0:r1], None if d is None else d[:, c0:c1], margin)
+
+    def state_dict(self) -> dict:
+        """Every tile's array state (devices, random streams, ADC calibration)."""
+        return {"shape": [self.n_in, self.n_out], "bias": self.bias,
+                "tiles": {f"{a}_{c}": self.tiles[a][c].array.state_dict()
+                          for a in range(len(self.row_blocks)) for c in range(len(self.col_blocks))}}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore a state_dict() of a layer built alike."""
+        if not isinstance(state, dict) or state.get("shape") != [self.n_in, self.n_out] \
+                or state.get("bias") != self.bias or not isinstance(state.get("tiles"), dict):
+            raise ShapeError(f"saved layer state does not fit this {self.n_in} x {self.n_out} layer")
+        names = {f"{a}_{c}" for a in range(len(self.row_blocks)) for c in range(len(self.col_blocks))}
+        if set(state["tiles"]) != names:
+            raise ShapeError("saved layer state has a different tile grid")
+        old = self.state_dict()
+        try:
+            for a in range(len(self.row_blocks)):
+                for c in range(len(self.col_blocks)):
+                    self.tiles[a][c].array.load_state_dict(state["tiles"][f"{a}_{c}"])
+        except BaseException:  # leave the layer as it was
+            for a in range(len(self.row_blocks)):
+                for c in range(len(self.col_blocks)):
+                    self.tiles[a][c].array.load_state_dict(old["tiles"][f"{a}_{c}"])
+            raise
+
+    def close(self) -> None:
+        for row in self.tiles:
+            for tile in row:
+                tile.array.close()

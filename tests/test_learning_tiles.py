@@ -1,0 +1,182 @@
+"""Layers on differential tiles: forward and backward reads against the exact products, tiling, the
+circuit's effect on both, ngspice against the fast model, saved state; and the data sets."""
+
+import gzip
+import struct
+
+import numpy as np
+import pytest
+
+from spicelim import Backends, Variability
+from spicelim.devices import VTEAM
+from spicelim.errors import InvalidParameterError, ShapeError
+from spicelim.learning import (
+    AnalogLinear,
+    DifferentialTile,
+    TileSpec,
+    load_digits,
+    load_idx,
+    load_mnist_subset,
+)
+from spicelim.periphery import TIA
+
+RNG = np.random.default_rng(3)
+W = RNG.uniform(-0.9, 0.9, (20, 7))
+B = RNG.uniform(-0.5, 0.5, 7)
+X = RNG.uniform(0.0, 1.0, (5, 20))
+D = RNG.normal(0.0, 1.0, (5, 7))
+
+
+def ideal_spec(**kw):
+    return TileSpec(r_wire=0.0, backend="ideal", **kw)
+
+
+@pytest.mark.parametrize("subtraction", ["digital", "analog"])
+def test_forward_and_backward_are_the_exact_products_on_ideal_arrays(subtraction):
+    tia = TIA(r_f=1e4) if subtraction == "analog" else None
+    layer = AnalogLinear(20, 7, ideal_spec(tia=tia, subtraction=subtraction))
+    layer.set_weights(W, B)
+    w, b = layer.weights()
+    np.testing.assert_allclose(w, W, atol=1e-12)
+    np.testing.assert_allclose(b, B, atol=1e-12)
+    np.testing.assert_allclose(layer.forward(X), X @ W + B, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(layer.backward(D), D @ W.T, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(layer.forward(X[0]), X[0] @ W + B, rtol=1e-9, atol=1e-12)
+
+
+def test_a_layer_split_over_tiles_adds_up_like_one_array():
+    """20 inputs + bias on tiles of 8 rows and 3 pairs: a 3 x 3 grid, the same products."""
+    layer = AnalogLinear(20, 7, ideal_spec(max_rows=8, max_cols=6))
+    assert layer.n_tiles == 9 and [t.array.shape for t in layer.tiles[2]] == [(5, 6), (5, 6), (5, 2)]
+    layer.set_weights(W, B)
+    np.testing.assert_allclose(layer.forward(X), X @ W + B, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(layer.backward(D), D @ W.T, rtol=1e-9, atol=1e-12)
+
+
+def test_weights_beyond_w_max_clip_and_a_memristor_model_maps_exactly():
+    spec = ideal_spec(device=VTEAM(iv="exponential"), v_read=0.1, w_max=0.5)
+    tile = DifferentialTile(3, 2, spec)
+    w = np.array([[0.2, -0.7], [0.5, 0.0], [-0.1, 0.9]])
+    tile.set_weights(w)
+    np.testing.assert_allclose(tile.weights(), np.clip(w, -0.5, 0.5), atol=1e-12)
+
+
+@pytest.mark.spice
+def test_wires_and_selectors_distort_both_directions_and_ngspice_agrees_with_the_fast_model(spice_backend):
+    """5 ohm wires on 1T1R tiles: the products move away from x W + b; SPICE and fast agree closely."""
+    x, d = X[:3, :9], D[:3, :4]
+    w, b = W[:9, :4], B[:4]
+    out = {}
+    for backend in ("fast", "spice"):
+        spec = TileSpec(max_rows=6, max_cols=4, r_wire=5.0, tia=TIA(r_f=1e4, gain=1e4), backend=backend)
+        layer = AnalogLinear(9, 4, spec, backends=Backends(spice=spice_backend))
+        layer.set_weights(w, b)
+        out[backend] = (layer.forward(x), layer.backward(d))
+    exact = (x @ w + b, d @ w.T)
+    for k in range(2):
+        error = np.max(np.abs(out["fast"][k] - exact[k])) / np.max(np.abs(exact[k]))
+        agree = np.max(np.abs(out["fast"][k] - out["spice"][k])) / np.max(np.abs(out["spice"][k]))
+        assert error > 1e-3  # the circuit shows
+        assert agree < 3e-3 and agree < error / 3  # the fast model's linear selector, well below the circuit's effect
+
+
+def test_an_adc_on_every_line_costs_at_most_a_few_lsb():
+    """8-bit ADCs calibrated per line on the inputs themselves: the output error stays within the LSB budget."""
+    spec = ideal_spec(tia=TIA(r_f=2e4), adc_bits=8)
+    layer = AnalogLinear(20, 7, spec)
+    layer.set_weights(W, B)
+    with pytest.raises(InvalidParameterError, match="calibrate"):
+        layer.forward(X)
+    layer.calibrate(X, D, margin=1.0)
+    tile = layer.tiles[0][0]
+    fs = tile.array.readout.full_scale(False)
+    lsb_weight = 2 * fs / 256 / tile.spec.tia.r_f / (tile.spec.v_read * tile.gain)  # one LSB in weight units
+    err = np.abs(layer.forward(X) - (X @ W + B))
+    # two conversions per output (digital subtraction), each within half an LSB of its column
+    assert np.all(err <= (lsb_weight[0::2] + lsb_weight[1::2]) / 2 * np.max(X, axis=1, keepdims=True) + 1e-12)
+    assert np.max(err) > 0  # the ADC does quantise
+    back = layer.backward(D)
+    assert np.max(np.abs(back - D @ W.T)) < 0.02 * np.max(np.abs(D @ W.T))
+
+
+def test_device_variability_is_per_tile_and_seeded():
+    var = Variability(d2d={"g_max": 0.1}, stuck_on=0.05, stuck_off=0.05, seed=0)
+    a = AnalogLinear(20, 7, ideal_spec(max_rows=8, max_cols=6, variability=var), seed=1)
+    b = AnalogLinear(20, 7, ideal_spec(max_rows=8, max_cols=6, variability=var), seed=1)
+    c = AnalogLinear(20, 7, ideal_spec(max_rows=8, max_cols=6, variability=var), seed=2)
+    stuck = [t.array.stuck for row in a.tiles for t in row]
+    assert not all(np.array_equal(stuck[0], s) for s in stuck[1:] if s.shape == stuck[0].shape)
+    for layer in (a, b, c):
+        layer.set_weights(W, B)
+    np.testing.assert_array_equal(a.forward(X), b.forward(X))
+    assert not np.allclose(a.forward(X), c.forward(X))
+    assert not np.allclose(a.forward(X), X @ W + B, rtol=1e-3)  # stuck cells show in the products
+
+
+def test_layer_state_round_trip():
+    spec = ideal_spec(max_rows=8, max_cols=6, variability=Variability(c2c=0.1, read_noise=0.02, seed=4))
+    a = AnalogLinear(20, 7, spec, seed=5)
+    a.set_weights(W, B)
+    a.forward(X)
+    b = AnalogLinear(20, 7, spec, seed=5)
+    b.load_state_dict(a.state_dict())
+    np.testing.assert_array_equal(a.forward(X), b.forward(X))
+    with pytest.raises(ShapeError):
+        AnalogLinear(20, 6, spec).load_state_dict(a.state_dict())
+
+
+def test_bad_layer_input_is_typed():
+    with pytest.raises(InvalidParameterError, match="max_cols"):
+        TileSpec(max_cols=5)
+    with pytest.raises(InvalidParameterError, match="read limit"):
+        TileSpec(v_read=1.5)
+    with pytest.raises(InvalidParameterError, match="tia"):
+        TileSpec(adc_bits=8)
+    layer = AnalogLinear(4, 2, ideal_spec())
+    with pytest.raises(ShapeError):
+        layer.set_weights(np.zeros((3, 2)))
+    with pytest.raises(ShapeError):
+        layer.forward(np.zeros((2, 5)))
+    with pytest.raises(InvalidParameterError):
+        AnalogLinear(4, 2, "spec")
+
+
+def test_the_bundled_data_sets_split_stratified_and_seeded():
+    d = load_digits(seed=1)
+    assert d.n_features == 64 and d.n_classes == 10 and d.image_shape == (8, 8)
+    assert d.train_x.min() == 0 and d.train_x.max() == 1
+    assert d.test_y.size == round(0.2 * 1797) and np.all(np.bincount(d.test_y) >= 35)
+    again = load_digits(seed=1)
+    np.testing.assert_array_equal(d.train_y, again.train_y)
+    assert not np.array_equal(d.train_y, load_digits(seed=2).train_y)
+    small = d.subset(0.1, seed=0)
+    assert small.train_y.size == round(0.1 * d.train_y.size) and np.all(np.bincount(small.train_y) >= 13)
+    m = load_mnist_subset(seed=0)
+    assert m.n_features == 784 and m.train_y.size + m.test_y.size == 5000 and np.all(np.bincount(m.test_y) == 100)
+
+
+def _idx(path, array, code):
+    header = bytes([0, 0, code, array.ndim]) + b"".join(struct.pack(">I", n) for n in array.shape)
+    path.write_bytes(gzip.compress(header + array.astype(array.dtype.newbyteorder(">")).tobytes()))
+
+
+def test_idx_files_load_and_bad_ones_are_refused(tmp_path):
+    images = RNG.integers(0, 256, (40, 4, 5), dtype=np.uint8)
+    labels = np.repeat(np.arange(4, dtype=np.uint8), 10)
+    _idx(tmp_path / "img.gz", images, 0x08)
+    _idx(tmp_path / "lab.gz", labels, 0x08)
+    d = load_idx(tmp_path / "img.gz", tmp_path / "lab.gz", test_fraction=0.25, seed=0)
+    assert d.image_shape == (4, 5) and d.n_classes == 4 and d.test_y.size == 10
+    np.testing.assert_allclose(np.sort(np.concatenate([d.train_x, d.test_x]).ravel()), np.sort(images.ravel() / 255))
+    (tmp_path / "junk").write_bytes(b"not an idx file")
+    with pytest.raises(InvalidParameterError, match="not an IDX file"):
+        load_idx(tmp_path / "junk", tmp_path / "lab.gz")
+    _idx(tmp_path / "short.gz", labels[:30], 0x08)
+    with pytest.raises(ShapeError, match="30 labels"):
+        load_idx(tmp_path / "img.gz", tmp_path / "short.gz")
+    _idx(tmp_path / "flat.gz", images.reshape(40, 20), 0x08)
+    with pytest.raises(ShapeError, match="height, width"):
+        load_idx(tmp_path / "flat.gz", tmp_path / "lab.gz")
+    _idx(tmp_path / "bad.gz", np.full(40, 7, dtype=np.uint8), 0x08)
+    with pytest.raises(InvalidParameterError, match="classes"):
+        load_idx(tmp_path / "img.gz", tmp_path / "bad.gz")
