@@ -64,7 +64,7 @@ def register_readme_backend() -> None:
 
 
 register_readme_backend()
-BACKENDS = ["fast", "ideal", "series-wire", pytest.param("spice", marks=pytest.mark.spice)]
+BACKENDS = ["fast", "fast-slots", "ideal", "series-wire", pytest.param("spice", marks=pytest.mark.spice)]
 
 
 def test_the_conformance_list_covers_every_registered_backend():

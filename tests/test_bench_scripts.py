@@ -34,3 +34,18 @@ def test_bench_update_on_a_tiny_array(tmp_path):
     assert set(check["runs"]) == {"spice default", "spice fine", "fast default", "fast fine"}
     assert check["runs"]["spice fine"]["max_step_s"] < check["runs"]["spice default"]["max_step_s"]
     assert check["pairs"]["spice default - spice fine"]["pulsed"]["max_frac_range"] < 0.01
+
+
+@pytest.mark.spice
+def test_bench_update_engines_on_a_tiny_array(tmp_path):
+    """A 3 x 3 tile: every engine moves the cells ngspice moves, within a few per cent of the mean change."""
+    out = tmp_path / "engines.json"
+    res = subprocess.run([sys.executable, str(SCRIPTS / "bench_update_engines.py"), "--size", "3", "--json", str(out)],
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert res.returncode == 0, res.stderr
+    report = json.loads(out.read_text())
+    assert [u["update"] for u in report["updates"]] == ["sign", "counts", "outer"]
+    for u in report["updates"]:
+        assert u["cells_moved"] > 0 and u["mean_abs_change_S"] > 0
+        for engine in ("fast", "fast-slots"):
+            assert u[engine]["rms_rel_mean_change"] < 0.05 and u[engine]["unmoved_max_change_S"] < 1e-9

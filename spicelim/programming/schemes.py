@@ -180,9 +180,10 @@ def outer_product(shape: tuple[int, int], cell: str, x, delta, set_amplitude: fl
     """Fully parallel stochastic outer-product update (pulse coincidence, Gokmen and Vlasov 2016).
 
     In each of `n_slots` slots per phase, row i fires with probability |x[i]| and column j with
-    probability |delta[j]| (both in [-1, 1]). A firing row carries +V/2 and a firing column -V/2,
-    so only a cell whose row and column fire together sees the full pulse V; the rest see at most
-    V/2. Cell (i, j) therefore expects n_slots |x_i delta_j| pulses, SET where x_i delta_j > 0 and
+    probability |delta[j]| (both in [-1, 1]). Every line rests at |V|/2; a firing row moves by
+    +-|V|/2 and a firing column by the opposite, so only a cell whose row and column fire together
+    sees the full pulse V, the rest at most V/2, and no line goes below 0 V (a negative source
+    line would forward-bias the selectors' junctions to the grounded substrate). Cell (i, j) therefore expects n_slots |x_i delta_j| pulses, SET where x_i delta_j > 0 and
     RESET where it is < 0. Four phases cover the sign combinations (x+ d+, x- d-: SET;
     x+ d-, x- d+: RESET). For 1T1R arrays every word line is on at v_gate.
     """
@@ -210,7 +211,10 @@ def outer_product(shape: tuple[int, int], cell: str, x, delta, set_amplitude: fl
             fire_c = rng.random(n) < pd
             if not (fire_r.any() and fire_c.any()):
                 continue
-            half = amp / 2  # SET: rows +|V|/2, columns -|V|/2; RESET: the opposite
-            slots.append(Slot(row=np.where(fire_r, half, 0.0), col=np.where(fire_c, -half, 0.0),
-                              gate=None if gate is None else np.full(m, gate)))
+            half = abs(amp) / 2  # every line sits at |V|/2 unless it fires; a firing line moves by |V|/2
+            if amp > 0:  # SET: firing rows up to |V|, firing columns down to 0 V
+                row, col = np.where(fire_r, 2 * half, half), np.where(fire_c, 0.0, half)
+            else:  # RESET: firing rows down to 0 V, firing columns up to |V|
+                row, col = np.where(fire_r, 0.0, half), np.where(fire_c, 2 * half, half)
+            slots.append(Slot(row=row, col=col, gate=None if gate is None else np.full(m, gate)))
     return slots

@@ -1,0 +1,86 @@
+"""The slot engine (backend "fast-slots"): one network solve per pulse, checked against the closed form
+of the soft-bounds model, the quasi-static transient and ngspice on the same updates."""
+
+import numpy as np
+import pytest
+
+from spicelim import Backends, Crossbar
+from spicelim.devices import SoftBoundsRRAM
+from spicelim.devices.presets import YAO2020_PROGRAMMING, yao2020_taox_hfox
+from spicelim.fast.slots import flat_tops
+from spicelim.programming import (
+    PulseSchedule,
+    PulseTiming,
+    WritePulses,
+    cell_slot,
+    row_update,
+)
+
+DEV = SoftBoundsRRAM()
+YAO = yao2020_taox_hfox()
+PULSES = WritePulses.from_conditions(YAO2020_PROGRAMMING)
+
+
+def test_flat_tops_and_their_edges():
+    timing = PulseTiming(width=50e-9, rise=2e-9, fall=3e-9, gap=10e-9)
+    sched = PulseSchedule.from_slots([cell_slot((2, 2), "0T1R", 0, 0, 1.5), cell_slot((2, 2), "0T1R", 1, 1, -1.5)],
+                                     timing)
+    tops = flat_tops(sched)
+    assert [(round(d * 1e9, 6), round(e * 1e9, 6)) for _, d, e in tops] == [(50.0, 5.0), (50.0, 5.0)]
+
+
+def test_reference_pulses_follow_the_closed_form():
+    """Rectangular reference pulses on ideal lines: G_n = g_max - (g_max - G_0)(1 - alpha)^n."""
+    timing = PulseTiming(width=DEV.t_ref, rise=1e-13, fall=1e-13, gap=5e-9)
+    n = 6
+    g0 = np.array([[3e-6, 8e-6, 1.2e-5]])
+    sched = PulseSchedule.from_slots(row_update((1, 3), "0T1R", 0, [n, n, 0], DEV.v_set_ref, DEV.v_reset_ref), timing)
+    with Crossbar(1, 3, device=DEV, backend="fast-slots") as xb:
+        xb.set_state(g0)
+        out = xb.apply_pulses(sched).state
+    want = DEV.g_max - (DEV.g_max - g0[0, :2]) * (1 - DEV.alpha_set) ** n
+    np.testing.assert_allclose(out[0, :2], want, rtol=2e-5)
+    assert out[0, 2] == g0[0, 2]
+
+
+def _update(n, backend, backends=None, seed=0):
+    rng = np.random.default_rng(seed)
+    s0 = rng.uniform(YAO.g_min, YAO.g_max, (n, n))
+    counts = rng.integers(-1, 2, (n, n))
+    with Crossbar(n, n, "1T1R", r_row=1.0, r_col=1.0, r_source=10.0, device=YAO, backends=backends) as xb:
+        xb.set_state(s0)
+        return s0, counts, xb.apply_pulses(PULSES.schedule((n, n), "1T1R", counts), backend=backend).state
+
+
+def _error(test, ref, s0, counts):
+    pulsed = counts != 0
+    change = np.abs(ref - s0)[pulsed].mean()
+    return np.max(np.abs(test - ref)[pulsed]) / change, np.max(np.abs(test - ref)[~pulsed])
+
+
+def test_a_row_parallel_update_matches_the_quasi_static_transient():
+    """8x8 1T1R, 1 ohm wires, Yao's pulses (2 ns edges, 50 ns tops, SET compliance at 1.8 V on the gate)."""
+    s0, counts, slots = _update(8, "fast-slots")
+    _, _, transient = _update(8, "fast")
+    worst, idle = _error(slots, transient, s0, counts)
+    assert worst < 0.02 and idle == 0  # within 2 % of the mean change; unpulsed cells stay put
+
+
+@pytest.mark.spice
+def test_a_row_parallel_update_matches_ngspice(spice_backend):
+    s0, counts, slots = _update(6, "fast-slots", seed=1)
+    _, _, spice = _update(6, "spice", Backends(spice=spice_backend), seed=1)
+    worst, idle = _error(slots, spice, s0, counts)
+    assert worst < 0.02 and idle < 1e-9 * (YAO.g_max - YAO.g_min)
+
+
+def test_flat_top_energy_of_a_sub_threshold_pulse_by_hand():
+    """0.6 V on a 10 uS cell behind 300 ohm for 50 ns: V^2 / (r_s + 1/G) x width (the edges are not counted)."""
+    sched = PulseSchedule.from_slots([cell_slot((1, 1), "0T1R", 0, 0, 0.6)], PulseTiming(width=50e-9))
+    with Crossbar(1, 1, r_source=300.0, device=DEV, backend="fast-slots") as xb:
+        xb.set_state([[1e-5]])
+        res = xb.apply_pulses(sched, measure_energy=True)
+    assert res.state[0, 0] == 1e-5
+    v = 0.6
+    i = v / (300.0 + 1 / (DEV.conductance(np.array(1e-5), v)))  # the device's chord conductance at 0.6 V
+    assert res.energy == pytest.approx(v * i * 50e-9, rel=1e-6)
