@@ -25,6 +25,13 @@ from spicelim.comparison import agreement
 from spicelim.devices import VTEAM, SoftBoundsRRAM, StanfordPKU, Yakopcic, simulate
 from spicelim.devices.nmos import NmosSelector
 from spicelim.errors import SpicelimError
+from spicelim.learning import (
+    AnalogLinear,
+    TileSpec,
+    load_digits,
+    make_dataset,
+    read_idx,
+)
 from spicelim.netlist import format_read_netlist, safe_name, safe_text
 from spicelim.params import CrossbarParams
 from spicelim.periphery import (
@@ -199,6 +206,12 @@ def _read_tia(r_f, gain, v_out_max, v):
     return xb.read(v)
 
 
+def _layer(n_in, n_out, bias, seed, w, x):
+    layer = AnalogLinear(n_in, n_out, TileSpec(max_rows=3, max_cols=2, r_wire=1.0), bias=bias, seed=seed)
+    layer.set_weights(w)
+    return layer if x is None else layer.forward(x)
+
+
 def _stanford_read(ea, g_min, g_max, v):
     dev = StanfordPKU(ea=ea, g_min=g_min, g_max=g_max)
     xb = Crossbar(3, 2, device=dev, backend="fast")
@@ -347,6 +360,22 @@ CALLS = [
         tia_options=None, adc_options={"dnl": 0.1}, progress=False)),
     PublicCall("run_read_study", lambda **k: run_read_study(RUNS / "read", reference="fast", **k), dict(
         map_size=2, sizes=(2,), r_wire=1.0, batch=2, seed=0, model="ideal")),
+    PublicCall("TileSpec", lambda **k: TileSpec(**k), dict(max_rows=8, max_cols=4, cell="1T1R", r_wire=1.0,
+                                                           v_read=0.2, w_max=1.0, adc_bits=None, subtraction="digital")),
+    PublicCall("AnalogLinear", lambda n_in, n_out, bias, seed, w, x: _layer(n_in, n_out, bias, seed, w, x),
+               dict(n_in=3, n_out=2, bias=True, seed=0, w=np.full((3, 2), 0.5), x=np.full((2, 3), 0.5))),
+    PublicCall("AnalogLinear.backward", lambda d: _layer(3, 2, True, 0, np.full((3, 2), 0.5), None).backward(d),
+               dict(d=np.ones((2, 2)))),
+    PublicCall("make_dataset", lambda **k: make_dataset("fuzz", **k), dict(
+        images=np.arange(40).reshape(10, 4) % 7, labels=np.repeat([0, 1], 5), image_shape=(2, 2), test_fraction=0.4,
+        seed=0)),
+    PublicCall("Dataset.subset", lambda fraction, seed: load_digits().subset(fraction, seed),
+               dict(fraction=0.1, seed=0)),
+    PublicCall("read_idx", lambda path: read_idx(path), dict(path=RUNS / "missing.idx")),
+    PublicCall("state_for_conductance", lambda g, v_read: DEV.state_for_conductance(g, v_read),
+               dict(g=np.full(3, 5e-6), v_read=0.2)),
+    PublicCall("fast-slots apply_pulses", lambda schedule: _apply(schedule, "fast-slots", None, True),
+               dict(schedule=schedule())),
     PublicCall("register_backend", lambda name, factory: spicelim.register_backend(name, factory, replace=True),
                dict(name="fuzzed", factory=spicelim.create_backend("fast").__class__)),
 ]

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InvalidParameterError
-from ..validation import real_number
+from ..validation import finite_array, real_number
 
 
 class MemristorModel:
@@ -75,7 +75,10 @@ class MemristorModel:
         The conductance must be monotonic in the state (true of every model here); targets outside
         the conductance window raise InvalidParameterError.
         """
-        target = np.asarray(g, dtype=float)
+        target = finite_array("conductance targets (S)", g)
+        v_read = real_number("v_read (V)", v_read)
+        if v_read == 0:
+            raise InvalidParameterError("v_read must be non-zero")
         lo_g, hi_g = (float(self.conductance(np.asarray(b, dtype=float), v_read)) for b in self.state_bounds)
         rising = hi_g > lo_g
         g_low, g_high = (lo_g, hi_g) if rising else (hi_g, lo_g)

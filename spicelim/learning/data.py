@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InvalidParameterError, ShapeError
-from ..validation import as_array, non_negative_int, path_value, real_number, show
+from ..validation import array_shape, as_array, non_negative_int, path_value, real_number, show
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,6 +68,7 @@ def make_dataset(name: str, images, labels, image_shape: tuple[int, int], test_f
 
     x = as_array("images", images)
     y = as_array("labels", labels, kinds="iu")
+    image_shape = array_shape("image_shape", image_shape, maximum=1 << 16)
     if x.ndim != 2 or x.shape[0] < 2 or x.shape[1] < 1:
         raise ShapeError(f"images must be a (n, features) array with n >= 2, got shape {x.shape}")
     if y.shape != (x.shape[0],):

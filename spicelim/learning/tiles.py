@@ -37,6 +37,7 @@ from ..validation import (
     boolean,
     choice,
     finite_array,
+    non_negative_int,
     positive_int,
     real_number,
 )
@@ -140,6 +141,7 @@ class DifferentialTile:
             raise InvalidParameterError(f"spec must be a TileSpec, got {type(spec).__name__}")
         n_in = positive_int("n_in", n_in, maximum=spec.max_rows)
         n_out = positive_int("n_out", n_out, maximum=spec.max_cols // 2)
+        seed = non_negative_int("seed", seed)
         self.spec, self.n_in, self.n_out = spec, n_in, n_out
         variability = None if spec.variability is None else replace(spec.variability, seed=seed)
         adc = None if spec.adc_bits is None else ADC(bits=spec.adc_bits, full_scale="calibrate", seed=seed)
@@ -225,7 +227,8 @@ class AnalogLinear:
         self.row_blocks = [(k, min(k + spec.max_rows, rows)) for k in range(0, rows, spec.max_rows)]
         per_tile = spec.max_cols // 2
         self.col_blocks = [(k, min(k + per_tile, self.n_out)) for k in range(0, self.n_out, per_tile)]
-        seeds = np.random.SeedSequence(seed).generate_state(len(self.row_blocks) * len(self.col_blocks))
+        seeds = np.random.SeedSequence(non_negative_int("seed", seed)).generate_state(
+            len(self.row_blocks) * len(self.col_blocks))
         self.tiles = [[DifferentialTile(r1 - r0, c1 - c0, spec, seed=int(seeds[a * len(self.col_blocks) + b]),
                                         backends=backends)
                        for b, (c0, c1) in enumerate(self.col_blocks)]
