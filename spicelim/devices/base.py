@@ -76,10 +76,13 @@ class MemristorModel:
         the conductance window raise InvalidParameterError.
         """
         target = finite_array("conductance targets (S)", g)
-        v_read = real_number("v_read (V)", v_read)
+        v_read = real_number("v_read (V)", v_read, minimum=-100.0, maximum=100.0)
         if v_read == 0:
             raise InvalidParameterError("v_read must be non-zero")
-        lo_g, hi_g = (float(self.conductance(np.asarray(b, dtype=float), v_read)) for b in self.state_bounds)
+        with np.errstate(over="ignore"):
+            lo_g, hi_g = (float(self.conductance(np.asarray(b, dtype=float), v_read)) for b in self.state_bounds)
+        if not (np.isfinite(lo_g) and np.isfinite(hi_g)) or lo_g == hi_g:
+            raise InvalidParameterError(f"the device has no usable conductance window at v_read = {v_read:g} V")
         rising = hi_g > lo_g
         g_low, g_high = (lo_g, hi_g) if rising else (hi_g, lo_g)
         tol = 1e-9 * (g_high - g_low)
