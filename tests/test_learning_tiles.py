@@ -180,3 +180,11 @@ def test_idx_files_load_and_bad_ones_are_refused(tmp_path):
     _idx(tmp_path / "bad.gz", np.full(40, 7, dtype=np.uint8), 0x08)
     with pytest.raises(InvalidParameterError, match="classes"):
         load_idx(tmp_path / "img.gz", tmp_path / "bad.gz")
+
+
+def test_the_tiles_of_a_layer_share_one_ngspice_worker_and_keep_their_own_fast_caches():
+    layer = AnalogLinear(20, 7, ideal_spec(max_rows=8, max_cols=6))
+    tiles = [t for row in layer.tiles for t in row]
+    assert len({id(t.array.backend("spice")) for t in tiles}) == 1
+    assert len({id(t.array.backend("fast")) for t in tiles}) == len(tiles)
+    layer.close()

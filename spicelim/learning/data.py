@@ -20,7 +20,14 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InvalidParameterError, ShapeError
-from ..validation import array_shape, as_array, non_negative_int, path_value, real_number, show
+from ..validation import (
+    array_shape,
+    as_array,
+    non_negative_int,
+    path_value,
+    real_number,
+    show,
+)
 
 
 @dataclass(frozen=True, eq=False)

@@ -32,6 +32,7 @@ from ..params import CELL_KINDS, MAX_LINES, MAX_RESISTANCE
 from ..periphery.adc import ADC, MAX_BITS
 from ..periphery.differential import SUBTRACTION, DifferentialPairs, read_signed
 from ..periphery.tia import TIA
+from ..spice.backend import SpiceBackend
 from ..validation import (
     batch_of_vectors,
     boolean,
@@ -214,7 +215,9 @@ class AnalogLinear:
     """A fully connected layer y = x W + b on a grid of DifferentialTiles (see the module docstring).
 
     n_in, n_out: layer size. spec: how every tile is built. bias: a bias row (held at 1).
-    seed: seeds every tile's variability (each tile its own stream). backends: shared spicelim.Backends.
+    seed: seeds every tile's variability (each tile its own stream).
+    backends: a spicelim.Backends (or {name: backend}) every tile shares. By default the tiles
+        share one ngspice worker and each keeps its own fast backend (its factorisation cache).
     """
 
     def __init__(self, n_in: int, n_out: int, spec: TileSpec, bias: bool = True, seed: int = 0, backends=None):
@@ -229,6 +232,10 @@ class AnalogLinear:
         self.col_blocks = [(k, min(k + per_tile, self.n_out)) for k in range(0, self.n_out, per_tile)]
         seeds = np.random.SeedSequence(non_negative_int("seed", seed)).generate_state(
             len(self.row_blocks) * len(self.col_blocks))
+        self._spice = None
+        if backends is None:
+            self._spice = SpiceBackend()  # not started until a tile reads or programs on ngspice
+            backends = {"spice": self._spice}
         self.tiles = [[DifferentialTile(r1 - r0, c1 - c0, spec, seed=int(seeds[a * len(self.col_blocks) + b]),
                                         backends=backends)
                        for b, (c0, c1) in enumerate(self.col_blocks)]
@@ -318,6 +325,15 @@ class AnalogLinear:
             raise
 
     def close(self) -> None:
+        """Stop the simulators the layer started (its ngspice worker) and drop cached factorisations."""
         for row in self.tiles:
             for tile in row:
                 tile.array.close()
+        if self._spice is not None:
+            self._spice.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
