@@ -34,6 +34,7 @@ from .bias import LineBias, SenseTerminals
 from .devices.base import with_cell_params
 from .errors import InvalidParameterError, MissingCapability
 from .params import CrossbarParams
+from .periphery.sensing import solve_with_sense
 from .results import OperatingPoints, PulseResult
 from .validation import show
 
@@ -142,8 +143,6 @@ class ArrayBackend(ABC):
         (including any injected current at the sensed ends), TIA outputs in `sense_out` (B, L)
         when the read has TIAs, and node maps when `nodes` (only without `sense`).
         """
-        from .periphery.sensing import solve_with_sense
-
         check_operate(self, bias, sense, nodes)
         if sense is None:
             return self.solve(array, bias, sensed=None, nodes=nodes)

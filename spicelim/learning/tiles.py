@@ -203,11 +203,12 @@ class DifferentialTile:
         d = np.ones((1, self.n_out)) if d is None else d
         u, _, _ = _scaled("d (calibration errors)", d, self.n_out)
         u = u * self.spec.v_read
-        drive = np.zeros((2 * u.shape[0], 2 * self.n_out))  # every way the backward reads drive the columns
-        drive[: u.shape[0], 0::2], drive[u.shape[0]:, 1::2] = u, u
-        if self.spec.subtraction == "analog":
+        if self.spec.subtraction == "analog":  # every way the backward reads drive the columns
             drive = np.zeros((u.shape[0], 2 * self.n_out))
             drive[:, 0::2], drive[:, 1::2] = u, -u
+        else:
+            drive = np.zeros((2 * u.shape[0], 2 * self.n_out))
+            drive[: u.shape[0], 0::2], drive[u.shape[0]:, 1::2] = u, u
         self.array.calibrate_adc(drive, transpose=True, margin=margin)
 
 

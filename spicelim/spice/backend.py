@@ -89,15 +89,6 @@ class SpiceBackend(ArrayBackend):
         self.last_netlist_path: Path | None = None
         self.last_seconds = 0.0
 
-    def __getstate__(self):
-        return {"name": self.name, "timeout_s": self.worker.timeout_s, "run_dir": self.run_dir,
-                "keep_netlists": self.keep_netlists, "max_batch": self.max_batch}
-
-    def __setstate__(self, state):
-        self.__init__(timeout_s=state["timeout_s"], run_dir=state["run_dir"], keep_netlists=state["keep_netlists"],
-                      max_batch=state["max_batch"])
-        self.name = state["name"]
-
     def _save(self, text: str, tag: str) -> Path:
         return save_netlist(self.run_dir, text, tag)
 
