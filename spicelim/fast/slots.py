@@ -23,6 +23,7 @@ from ..backend import ArraySnapshot
 from ..registry import register_backend
 from ..results import PulseResult
 from .backend import FastBackend
+from .row_ladder import RowLadders, rows_isolated
 from .transient import PulseSolver, rk4_state
 
 MAX_STATE_STEP = 0.02  # largest state change in one RK4 sub-step, as a fraction of the state range
@@ -53,30 +54,102 @@ _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(4)
 EDGE_FRACTIONS, EDGE_WEIGHTS = 0.5 * (_NODES + 1), 0.5 * _WEIGHTS
 
 
-def pulse_response(device, v_dev: np.ndarray, s: np.ndarray, duration: float, lo, hi, span) -> np.ndarray:
-    """States after `duration` seconds at the held device voltages v_dev (RK4 sub-steps)."""
+def pulse_response(device, v_dev: np.ndarray, s: np.ndarray, duration, lo, hi, span) -> np.ndarray:
+    """States after `duration` seconds (a number, or one per row as an (M, 1) array) at the held voltages v_dev (RK4)."""
     rate = np.abs(device.state_rate(v_dev, s))
-    fastest = float(np.max(rate / span)) if rate.size else 0.0
-    if fastest == 0:
+    load = float(np.max(rate / span * duration)) if rate.size else 0.0  # largest state move, in ranges
+    if load == 0:
         return s
-    n = int(min(MAX_SUBSTEPS, max(1, np.ceil(fastest * duration / MAX_STATE_STEP))))
+    n = int(min(MAX_SUBSTEPS, max(1, np.ceil(load / MAX_STATE_STEP))))
     h = duration / n
     for _ in range(n):
         s = rk4_state(device, v_dev, s, h, lo, hi)
     return s
 
 
-def run_slots(params, device, state: np.ndarray, schedule, read_limit: float, energy: bool = False):
-    """Final states (M, N) after `schedule` by the slot engine, and the energy of the flat tops (or None)."""
+def _row_rounds(ladders, schedule, tops, s, read_limit, energy, lo, hi, span):
+    """Run flat tops that each turn on one word line (see fast.row_ladder): the k-th top of every row together.
+
+    Tops on different rows commute (the rows are independent circuits); a row's own tops keep their order.
+    """
+    m, n = s.shape
+    by_row: dict[int, list] = {}
+    for top in tops:
+        gate = schedule.gate_v[top[0]]
+        by_row.setdefault(int(np.argmax(gate)), []).append(top)
+    delivered = 0.0
+    for r in range(max(len(v) for v in by_row.values())):
+        v_row, v_col, gate = np.zeros(m), np.zeros((m, n)), np.zeros(m)
+        dur, edges, moves = np.zeros(m), np.zeros(m), np.zeros(m, dtype=bool)
+        for i, row_tops in by_row.items():
+            if r >= len(row_tops):
+                continue
+            k, dur[i], edges[i] = row_tops[r]
+            v_row[i], v_col[i], gate[i] = schedule.row_v[k][i], schedule.col_v[k], schedule.gate_v[k][i]
+            span_v = max(v_row[i], v_col[i].max(), 0.0) - min(v_row[i], v_col[i].min(), 0.0)
+            moves[i] = span_v >= read_limit
+        if not (moves.any() or energy):
+            continue
+        rv, xv, cv = ladders.solve(v_row, v_col, gate, s)
+        if energy:
+            power = np.sum(ladders.branch_current(rv, xv, s) * (v_row[:, None] - v_col), axis=1)
+            delivered += float(np.sum(power * dur))
+        if not moves.any():
+            continue
+        dur, edges = np.where(moves, dur, 0.0)[:, None], np.where(moves, edges, 0.0)[:, None]
+        v_dev = np.where(moves[:, None], rv - xv, 0.0)
+        for frac, weight in zip(EDGE_FRACTIONS, EDGE_WEIGHTS):  # the rising edge: the same voltages scaled
+            s = pulse_response(ladders.device, frac * v_dev, s, weight * edges / 2, lo, hi, span)
+        left = dur.copy()
+        for _ in range(MAX_RESOLVES):  # the flat tops, solving again as the devices move
+            fastest = np.max(np.abs(ladders.device.state_rate(v_dev, s)) / span, axis=1, keepdims=True)
+            h = np.where(fastest * left <= RESOLVE_STATE_STEP, left,
+                         RESOLVE_STATE_STEP / np.where(fastest > 0, fastest, 1.0))
+            s = pulse_response(ladders.device, v_dev, s, h, lo, hi, span)
+            left = left - h
+            if np.all(left <= 1e-9 * dur):
+                break
+            rv, xv, _ = ladders.solve(v_row, v_col, gate, s)
+            v_dev = np.where(moves[:, None], rv - xv, 0.0)
+        else:
+            s = pulse_response(ladders.device, v_dev, s, left, lo, hi, span)
+        for frac, weight in zip(EDGE_FRACTIONS, EDGE_WEIGHTS):  # the falling edge
+            s = pulse_response(ladders.device, frac * v_dev, s, weight * edges / 2, lo, hi, span)
+    return s, delivered
+
+
+def run_slots(params, device, state: np.ndarray, schedule, read_limit: float, energy: bool = False,
+              isolate_rows: bool = True):
+    """Final states (M, N) after `schedule` by the slot engine, and the energy of the flat tops (or None).
+
+    isolate_rows: solve flat tops that turn on one word line of a 1T1R array as independent rows
+    (fast.row_ladder), several rows at once; False solves every flat top on the whole network.
+    """
     solver = PulseSolver(params, device)
+    ladders = RowLadders(params, device) if isolate_rows and params.has_selector else None
     lo, hi = device.state_bounds
     span = np.asarray(hi, dtype=float) - np.asarray(lo, dtype=float)
     s = np.array(state, dtype=float)
     gate_zero = np.zeros(params.rows)
     delivered = 0.0
-    for k, duration, edges in flat_tops(schedule):
+    pending: list = []  # consecutive one-word-line flat tops, run together
+
+    def flush(s):
+        nonlocal delivered
+        if pending:
+            s, e = _row_rounds(ladders, schedule, pending, s, read_limit, energy, lo, hi, span)
+            delivered += e
+            pending.clear()
+        return s
+
+    for top in flat_tops(schedule):
+        k, duration, edges = top
         rows, cols = schedule.row_v[k], schedule.col_v[k]
         gate = schedule.gate_v[k] if schedule.gate_v is not None else gate_zero
+        if ladders is not None and rows_isolated(params, rows, cols, gate):
+            pending.append(top)
+            continue
+        s = flush(s)
         below = max(rows.max(), cols.max(), 0.0) - min(rows.min(), cols.min(), 0.0) < read_limit
         if below and not energy:
             continue  # no device sees more than the span of the sources: nothing moves
@@ -101,6 +174,7 @@ def run_slots(params, device, state: np.ndarray, schedule, read_limit: float, en
             s = pulse_response(device, v_dev, s, left, lo, hi, span)
         for frac, weight in zip(EDGE_FRACTIONS, EDGE_WEIGHTS):  # the falling edge
             s = pulse_response(device, frac * v_dev, s, weight * edges / 2, lo, hi, span)
+    s = flush(s)
     return s, (delivered if energy else None)
 
 
