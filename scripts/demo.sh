@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Set up (idempotent) and run the main jobs: the ADC-precision study (signed VMM error and energy
-# versus ADC bits, wire resistance and array size; about 15 s on the fast backend, written to
-# runs/adc-study/), then the read study (IR-drop map of a 128x128 array and read error versus
-# array size), written to runs/read-study/ as plots and a printed table. Extra arguments go to
-# the read study.
+# Set up (idempotent) and run the main job: hybrid training on scikit-learn's digits. A 64-32-10
+# network trained in software is written by write-verify onto TaOx/HfOx 1T1R tiles with spread,
+# noise, stuck cells, 1 ohm wires, TIAs and 8-bit ADCs; its last layer is then trained in situ
+# with every read and update in ngspice, and again on the fast backend. Prints the table and one
+# JSON line; writes metrics, plots and a netlist to runs/demo/ (about 3 minutes on 2 cores).
+# Extra arguments go to `spicelim demo` (e.g. --seed 1).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$here/scripts/install.sh"
 cd "$here"
 .venv/bin/spicelim doctor
-.venv/bin/spicelim adc-study --out runs/adc-study
-exec .venv/bin/spicelim read-study --out runs/read-study "$@"
+exec .venv/bin/spicelim demo --out runs/demo "$@"

@@ -118,6 +118,39 @@ def _adc_study(args) -> int:
     return 0
 
 
+def _print_json(obj) -> None:
+    import json
+
+    print(json.dumps(obj, sort_keys=True))
+
+
+def _train(args) -> int:
+    from .learning.experiment import RunConfig, run_experiment
+
+    cfg = RunConfig.from_toml(args.config)
+    res = run_experiment(cfg, run_dir=args.run_dir, progress=not args.json)
+    out = {k: res[k] for k in ("baseline_accuracy", "transfer_accuracy", "trained_accuracy", "seconds")}
+    if args.json:
+        _print_json(out)
+    else:
+        print(f"software baseline {100 * out['baseline_accuracy']:.2f} %, on the arrays"
+              f" {100 * out['transfer_accuracy']:.2f} %, after training on them {100 * out['trained_accuracy']:.2f} %"
+              f" ({out['seconds']:.0f} s; metrics in {args.run_dir})")
+    return 0
+
+
+def _demo(args) -> int:
+    from .learning.demo import format_table, run_demo
+
+    res = run_demo(args.out, seed=args.seed, progress=not args.json)
+    if not args.json:
+        print(format_table(res))
+        print("wrote " + ", ".join(res["files"]))
+    summary = {k: v for k, v in res.items() if k != "files"}
+    _print_json(summary)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spicelim", description="Circuit-level crossbar simulation with ngspice.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -187,6 +220,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ADC full scale / largest calibration output, per column (default 1.25)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_adc_study)
+    p = sub.add_parser("train", help="train a network on simulated arrays from a TOML configuration")
+    p.add_argument("--config", required=True, help="the run's TOML file (see README: Learning on the arrays)")
+    p.add_argument("--run-dir", default="runs/train",
+                   help="checkpoints, metrics.csv (default runs/train); a run there resumes")
+    p.add_argument("--json", action="store_true", help="print one JSON object, no progress bars")
+    p.set_defaults(func=_train)
+    p = sub.add_parser("demo", help="hybrid training on digits, last layer on ngspice-simulated 1T1R tiles")
+    p.add_argument("--out", default="runs/demo", help="output folder (default: runs/demo)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="no table or progress bars; the JSON line only")
+    p.set_defaults(func=_demo)
     return parser
 
 

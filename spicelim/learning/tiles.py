@@ -26,18 +26,27 @@ import numpy as np
 
 from ..crossbar import Crossbar
 from ..devices.base import MemristorModel
-from ..devices.presets import yao2020_taox_hfox
+from ..devices.presets import YAO2020_PROGRAMMING, yao2020_taox_hfox
 from ..errors import InvalidParameterError, ShapeError
+from ..fast.nodal import cell_conductance
 from ..params import CELL_KINDS, MAX_LINES, MAX_RESISTANCE
 from ..periphery.adc import ADC, MAX_BITS
 from ..periphery.differential import SUBTRACTION, DifferentialPairs, read_signed
 from ..periphery.tia import TIA
+from ..programming.write_verify import (
+    ProgrammingReport,
+    WritePulses,
+    measure_conductance,
+    write_verify,
+)
+from ..results import PulseResult
 from ..spice.backend import SpiceBackend
 from ..validation import (
     batch_of_vectors,
     boolean,
     choice,
     finite_array,
+    integer_array,
     non_negative_int,
     positive_int,
     real_number,
@@ -45,6 +54,8 @@ from ..validation import (
 from ..variability import Variability
 
 WINDOW_MARGIN = 0.02  # the weight window keeps this fraction of the device window clear of each bound
+MAX_PAIR_PULSES = 100  # pulses one pair may get in one update
+PAIR_UPDATES = ("set", "both")
 
 
 @dataclass(frozen=True)
@@ -63,7 +74,14 @@ class TileSpec:
     w_max: the weight magnitude that spans the whole conductance window; larger weights clip.
     subtraction: "digital" (each column through its own ADC) or "analog" (the pair subtracted
         before conversion: a differential TIA forward, opposite drive voltages backward).
-    backend: the backend of every read and update ("fast", "spice", "ideal" or a user's own).
+    backend: the backend of every read and update ("fast", "spice", "ideal" or a user's own;
+        "fast-slots" reads like "fast" and programs by the slot engine, the one to train with).
+    pulses: the programming pulses (default: Yao et al.'s 1T1R conditions for 1T1R cells, the
+        library default for passive arrays).
+    verify_tolerance: acceptance band of closed-loop writes, siemens of one device.
+    pair_update: how a pair's weight is moved by update pulses: "set" (SET pulses only, on G+ to
+        raise the weight and on G- to lower it: the gradual direction of filamentary devices) or
+        "both" (SET on one device and RESET on the other; larger steps, and devices do not creep up).
     """
 
     max_rows: int = 128
@@ -79,6 +97,9 @@ class TileSpec:
     w_max: float = 1.0
     subtraction: str = "digital"
     backend: object = "fast"
+    pulses: WritePulses | None = None
+    verify_tolerance: float = YAO2020_PROGRAMMING.verify_tolerance
+    pair_update: str = "set"
 
     def __post_init__(self):
         object.__setattr__(self, "max_rows", positive_int("max_rows", self.max_rows, maximum=MAX_LINES))
@@ -112,6 +133,16 @@ class TileSpec:
         choice("subtraction", self.subtraction, SUBTRACTION)
         if self.subtraction == "analog" and self.tia is None:
             raise InvalidParameterError("analog subtraction needs TIAs on the sensed lines")
+        if self.pulses is None:
+            object.__setattr__(self, "pulses", WritePulses.from_conditions(YAO2020_PROGRAMMING)
+                               if self.cell == "1T1R" else WritePulses())
+        if not isinstance(self.pulses, WritePulses):
+            raise InvalidParameterError(f"pulses must be a WritePulses or None, got {type(self.pulses).__name__}")
+        if self.cell == "1T1R" and (self.pulses.v_gate_set is None or self.pulses.v_gate_reset is None):
+            raise InvalidParameterError("1T1R tiles need pulses with v_gate_set and v_gate_reset")
+        choice("pair_update", self.pair_update, PAIR_UPDATES)
+        object.__setattr__(self, "verify_tolerance", real_number("verify_tolerance (S)", self.verify_tolerance,
+                                                                 minimum=0.0, strict=True, maximum=1.0))
 
     @property
     def pairs(self) -> DifferentialPairs:
@@ -153,6 +184,7 @@ class DifferentialTile:
         self.pairs = spec.pairs
         # amperes per (volt of input x weight unit): I+ - I- = v (G+ - G-) = v gain w
         self.gain = (self.pairs.g_max - self.pairs.g_min) / spec.w_max
+        self.set_weights(np.zeros((n_in, n_out)))  # fresh devices: every pair at the bottom of its window
 
     # ------------------------------------------------------------------ weights
     def set_weights(self, w) -> None:
@@ -162,11 +194,46 @@ class DifferentialTile:
         """
         w = np.clip(finite_array("weights", w, (self.n_in, self.n_out)), -self.spec.w_max, self.spec.w_max)
         g = self.pairs.conductances(w, w_max=self.spec.w_max)
-        self.array.set_state(self.spec.device.state_for_conductance(g, self.spec.v_read))
+        lo, hi = self.array.cell_device.state_bounds  # each cell's own window, under device-to-device spread
+        self.array.set_state(np.clip(self.spec.device.state_for_conductance(g, self.spec.v_read), lo, hi))
 
     def weights(self) -> np.ndarray:
         """The weights (n_in, n_out) the devices hold now, from their conductances."""
         return self.pairs.weights(self.array.conductance, self.spec.w_max)
+
+    def measured_weights(self) -> np.ndarray:
+        """The weights (n_in, n_out) a verify read measures (row by row, IR drop and selectors included)."""
+        g = measure_conductance(self.array, self.spec.v_read)
+        if self.array.params.has_selector:  # take off the selector's on-resistance, as the controller knows it
+            g = 1.0 / np.maximum(1.0 / g - self.array.params.selector.on_resistance, 1e-3)
+        return (g[:, 0::2] - g[:, 1::2]) / self.gain
+
+    def pulse_pairs(self, counts) -> PulseResult:
+        """Programme signed pulse numbers (n_in, n_out) into the pairs: +k raises the weight by k pulses, -k lowers it.
+
+        By spec.pair_update: "set": k SET pulses on G+ (raise) or on G- (lower); "both": k SET pulses
+        on one device and k RESET pulses on the other. Returns the transient's result, energy measured.
+        """
+        c = integer_array("pair pulse counts", counts, (self.n_in, self.n_out), bound=MAX_PAIR_PULSES)
+        per_device = np.empty((self.n_in, 2 * self.n_out), dtype=np.int64)
+        if self.spec.pair_update == "set":
+            per_device[:, 0::2], per_device[:, 1::2] = np.maximum(c, 0), np.maximum(-c, 0)
+        else:
+            per_device[:, 0::2], per_device[:, 1::2] = c, -c
+        if not per_device.any():
+            return PulseResult(state=self.array.state, energy=0.0, duration=0.0, backend="none")
+        schedule = self.spec.pulses.schedule(self.array.shape, self.spec.cell, per_device)
+        return self.array.apply_pulses(schedule, measure_energy=True)
+
+    def program_weights(self, w, max_pulses: int = 100, progress: bool = False, backend=None) -> ProgrammingReport:
+        """Write-verify the weights (n_in, n_out) onto the pairs (each device to its target within verify_tolerance).
+
+        backend: the backend of the pulses and verify reads (default: the tile's)."""
+        w = np.clip(finite_array("weights", w, (self.n_in, self.n_out)), -self.spec.w_max, self.spec.w_max)
+        g_dev = self.pairs.conductances(w, w_max=self.spec.w_max)
+        target = cell_conductance(self.array.params, g_dev)  # what a verify read of the cell measures
+        return write_verify(self.array, target, self.spec.pulses, self.spec.verify_tolerance, max_pulses=max_pulses,
+                            v_read=self.spec.v_read, backend=backend, progress=progress)
 
     # ------------------------------------------------------------------ reads
     def forward(self, x) -> np.ndarray:
@@ -299,6 +366,51 @@ class AnalogLinear:
         for a, (r0, r1) in enumerate(self.row_blocks):
             for c, (c0, c1) in enumerate(self.col_blocks):
                 self.tiles[a][c].calibrate(xa[:, r0:r1], None if d is None else d[:, c0:c1], margin)
+
+    def _blocks(self):
+        for a, (r0, r1) in enumerate(self.row_blocks):
+            for c, (c0, c1) in enumerate(self.col_blocks):
+                yield self.tiles[a][c], slice(r0, r1), slice(c0, c1)
+
+    @property
+    def n_rows(self) -> int:
+        """Rows the layer drives: its inputs, and the bias row."""
+        return self.n_in + self.bias
+
+    def augmented(self, x) -> np.ndarray:
+        """Layer inputs (B, n_in) with the bias input (1) appended: (B, n_rows)."""
+        return self._augmented(x)[0]
+
+    def pulse_pairs(self, counts) -> tuple[float, float]:
+        """Programme signed pair pulse numbers (n_rows, n_out) (see DifferentialTile.pulse_pairs).
+
+        Returns (energy in joules, duration in seconds; the tiles are programmed in parallel)."""
+        c = integer_array("pair pulse counts", counts, (self.n_rows, self.n_out), bound=MAX_PAIR_PULSES)
+        energy, duration = 0.0, 0.0
+        for tile, r, k in self._blocks():
+            res = tile.pulse_pairs(c[r, k])
+            energy += res.energy or 0.0
+            duration = max(duration, res.duration)
+        return energy, duration
+
+    def measured_weights(self) -> np.ndarray:
+        """The weights (n_rows, n_out), bias row last, as verify reads measure them."""
+        w = np.zeros((self.n_rows, self.n_out))
+        for tile, r, k in self._blocks():
+            w[r, k] = tile.measured_weights()
+        return w
+
+    def program_weights(self, w, b=None, max_pulses: int = 100, progress: bool = False,
+                        backend=None) -> list[ProgrammingReport]:
+        """Write-verify W (n_in, n_out) and b (n_out,) onto the tiles; one report per tile."""
+        w = finite_array("W", w, (self.n_in, self.n_out))
+        if self.bias:
+            b = np.zeros(self.n_out) if b is None else finite_array("b", b, (self.n_out,))
+            w = np.vstack([w, b[None, :]])
+        elif b is not None:
+            raise InvalidParameterError("this layer has no bias")
+        return [tile.program_weights(w[r, k], max_pulses=max_pulses, progress=progress, backend=backend)
+                for tile, r, k in self._blocks()]
 
     def state_dict(self) -> dict:
         """Every tile's array state (devices, random streams, ADC calibration)."""

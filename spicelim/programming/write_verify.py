@@ -158,10 +158,13 @@ def measure_conductance(xb, v_read: float, backend=None) -> np.ndarray:
     """Row-by-row verify read: row i at v_read with every other line at 0 V gives G[i, :] = I / v_read.
 
     This is the conductance of the whole cell (the device, plus the selector of a 1T1R cell) with
-    the IR drop of the read, as the periphery measures it.
+    the IR drop of the read, as the periphery measures it: through the TIAs (and device read noise),
+    but not through the inference ADC, whose range is set for whole-column sums; a verify read of
+    one cell per column is digitised by the programming loop's own converter at full precision.
     """
     v_read = _check_read_voltage(v_read)
-    return xb.read(np.eye(xb.shape[0]) * v_read, backend=backend) / v_read
+    r = xb.sense(np.eye(xb.shape[0]) * v_read, backend=backend)
+    return xb.readout.currents(r.sensed_current, r.v_out, None, transpose=False) / v_read
 
 
 def write_verify(xb, target, pulses: WritePulses, tolerance: float, *, max_pulses: int = 100,
