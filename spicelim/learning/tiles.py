@@ -321,15 +321,9 @@ class AnalogLinear:
 
     def set_weights(self, w, b=None) -> None:
         """Put W (n_in, n_out) and b (n_out,) on the tiles directly (an ideal transfer)."""
-        w = finite_array("W", w, (self.n_in, self.n_out))
-        if self.bias:
-            b = np.zeros(self.n_out) if b is None else finite_array("b", b, (self.n_out,))
-            w = np.vstack([w, b[None, :]])
-        elif b is not None:
-            raise InvalidParameterError("this layer has no bias")
-        for a, (r0, r1) in enumerate(self.row_blocks):
-            for c, (c0, c1) in enumerate(self.col_blocks):
-                self.tiles[a][c].set_weights(w[r0:r1, c0:c1])
+        w = self._stacked(w, b)
+        for tile, r, k in self.blocks():
+            tile.set_weights(w[r, k])
 
     def weights(self) -> tuple[np.ndarray, np.ndarray | None]:
         """(W, b) as the devices hold them now."""
@@ -367,7 +361,18 @@ class AnalogLinear:
             for c, (c0, c1) in enumerate(self.col_blocks):
                 self.tiles[a][c].calibrate(xa[:, r0:r1], None if d is None else d[:, c0:c1], margin)
 
-    def _blocks(self):
+    def _stacked(self, w, b) -> np.ndarray:
+        """W (n_in, n_out) with the bias row b (n_out,; default 0) below it: the weights of the layer's rows."""
+        w = finite_array("W", w, (self.n_in, self.n_out))
+        if self.bias:
+            b = np.zeros(self.n_out) if b is None else finite_array("b", b, (self.n_out,))
+            w = np.vstack([w, b[None, :]])
+        elif b is not None:
+            raise InvalidParameterError("this layer has no bias")
+        return w
+
+    def blocks(self):
+        """(tile, row slice, output slice) of every tile: which block of the (n_rows, n_out) weights it holds."""
         for a, (r0, r1) in enumerate(self.row_blocks):
             for c, (c0, c1) in enumerate(self.col_blocks):
                 yield self.tiles[a][c], slice(r0, r1), slice(c0, c1)
@@ -387,7 +392,7 @@ class AnalogLinear:
         Returns (energy in joules, duration in seconds; the tiles are programmed in parallel)."""
         c = integer_array("pair pulse counts", counts, (self.n_rows, self.n_out), bound=MAX_PAIR_PULSES)
         energy, duration = 0.0, 0.0
-        for tile, r, k in self._blocks():
+        for tile, r, k in self.blocks():
             res = tile.pulse_pairs(c[r, k])
             energy += res.energy or 0.0
             duration = max(duration, res.duration)
@@ -396,21 +401,16 @@ class AnalogLinear:
     def measured_weights(self) -> np.ndarray:
         """The weights (n_rows, n_out), bias row last, as verify reads measure them."""
         w = np.zeros((self.n_rows, self.n_out))
-        for tile, r, k in self._blocks():
+        for tile, r, k in self.blocks():
             w[r, k] = tile.measured_weights()
         return w
 
     def program_weights(self, w, b=None, max_pulses: int = 100, progress: bool = False,
                         backend=None) -> list[ProgrammingReport]:
         """Write-verify W (n_in, n_out) and b (n_out,) onto the tiles; one report per tile."""
-        w = finite_array("W", w, (self.n_in, self.n_out))
-        if self.bias:
-            b = np.zeros(self.n_out) if b is None else finite_array("b", b, (self.n_out,))
-            w = np.vstack([w, b[None, :]])
-        elif b is not None:
-            raise InvalidParameterError("this layer has no bias")
+        w = self._stacked(w, b)
         return [tile.program_weights(w[r, k], max_pulses=max_pulses, progress=progress, backend=backend)
-                for tile, r, k in self._blocks()]
+                for tile, r, k in self.blocks()]
 
     def state_dict(self) -> dict:
         """Every tile's array state (devices, random streams, ADC calibration)."""

@@ -51,7 +51,7 @@ def read_energy_per_vector(layer: AnalogLinear, x: np.ndarray) -> float:
     """Joules per input vector of a forward read of the layer (drivers and TIA feedback of every tile)."""
     xa = layer.augmented(x)
     total = 0.0
-    for tile, rows, _ in layer._blocks():
+    for tile, rows, _ in layer.blocks():
         v = xa[:, rows]
         s = np.max(np.abs(v), axis=1, keepdims=True)
         cost = read_cost(tile.array, v / np.where(s > 0, s, 1.0) * tile.spec.v_read)
