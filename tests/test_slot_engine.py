@@ -100,8 +100,76 @@ def test_rows_solved_apart_match_the_whole_network(r_wire, r_source):
         xb.set_state(rng.uniform(lo, lo + 0.6 * (hi - lo), xb.shape))
         snap = xb.snapshot()
     sched = PULSES.schedule(snap.state.shape, "1T1R", rng.integers(-3, 4, snap.state.shape))
-    whole, e_whole = run_slots(snap.params, snap.cell_device, snap.state, sched, snap.read_limit, True, False)
-    apart, e_apart = run_slots(snap.params, snap.cell_device, snap.state, sched, snap.read_limit, True, True)
+    whole, e_whole = run_slots(snap.params, snap.cell_device, snap.state, sched, snap.read_limit, True,
+                               isolate_rows=False, relax_lines=False)
+    apart, e_apart = run_slots(snap.params, snap.cell_device, snap.state, sched, snap.read_limit, True,
+                               isolate_rows=True)
     assert np.max(np.abs(whole - snap.state)) > 0.2 * (hi - lo)  # the update moves cells a lot
     assert np.max(np.abs(apart - whole)) < 1e-4 * (hi - lo)
     assert e_apart == pytest.approx(e_whole, rel=1e-4)
+
+
+def _coincidence_case(cell, r_wire, r_source, seed=4):
+    """A 10 x 8 array in mid-window states and the slots of a stochastic outer-product update (all word lines on)."""
+    from spicelim.programming import outer_product
+    from spicelim.variability import Variability
+
+    rng = np.random.default_rng(seed)
+    var = Variability(d2d={"g_max": 0.1, "alpha_set": 0.1}, seed=seed)
+    with Crossbar(10, 8, cell, r_row=r_wire, r_col=r_wire, r_source=r_source, device=YAO, variability=var) as xb:
+        lo, hi = YAO.state_bounds
+        xb.set_state(rng.uniform(lo, lo + 0.7 * (hi - lo), xb.shape))
+        snap = xb.snapshot()
+    slots = outer_product(snap.state.shape, cell, rng.uniform(-1, 1, 10), rng.uniform(-1, 1, 8),
+                          PULSES.set_amplitude, PULSES.reset_amplitude, 6, rng,
+                          v_gate=PULSES.v_gate_set if cell == "1T1R" else None)
+    return snap, PulseSchedule.from_slots(slots, PULSES.set_timing)
+
+
+@pytest.mark.parametrize("cell, r_wire, r_source", [("1T1R", 1.0, 0.0), ("1T1R", 3.0, 40.0), ("0T1R", 1.0, 0.0),
+                                                    ("0T1R", 2.0, 25.0)])
+def test_line_relaxation_solves_the_whole_network(cell, r_wire, r_source):
+    """Rows and columns relaxed in turn give the operating point of the sparse LU solve of the whole array
+    (node voltages to 2 uV, driver power to the LU's GMIN leakage), and a whole outer-product update the same states and energy."""
+    from spicelim.fast.line_relaxation import LineRelaxation
+    from spicelim.fast.slots import run_slots
+    from spicelim.fast.transient import PulseSolver
+
+    snap, sched = _coincidence_case(cell, r_wire, r_source)
+    rows, cols = sched.row_v[2], sched.col_v[2]  # the first slot's flat top
+    gate = sched.gate_v[2] if sched.gate_v is not None else np.zeros(10)
+    assert rows.max() > 0 and 0 < np.count_nonzero(rows == rows.max()) < 10  # some rows fire, some do not
+    whole = PulseSolver(snap.params, snap.cell_device)
+    v = whole.solve(rows, cols, gate, snap.state)
+    relax = LineRelaxation(snap.params, snap.cell_device)
+    r, x, c = relax.solve(rows, cols, gate, snap.state)
+    net = whole.net
+    assert np.max(np.abs(r - v[net.row_node])) < 2e-6
+    assert np.max(np.abs(c - v[net.col_node])) < 2e-6
+    assert np.max(np.abs((r - x) - whole.device_voltage(v))) < 2e-6
+    # the LU solve also feeds GMIN (1e-12 S) at every node, at most n_nodes GMIN V^2 of power
+    gmin_power = whole.size * 1e-12 * max(rows.max(), cols.max()) ** 2
+    assert relax.supplied_power(r, x, snap.state, rows, cols) == pytest.approx(
+        whole.supplied_power(v, rows, cols, gate, snap.state), abs=gmin_power)
+    lo, hi = YAO.state_bounds
+    lu, e_lu = run_slots(snap.params, snap.cell_device, snap.state, sched, snap.read_limit, True, relax_lines=False)
+    relaxed, e_relaxed = run_slots(snap.params, snap.cell_device, snap.state, sched, snap.read_limit, True)
+    assert np.max(np.abs(lu - snap.state)) > 0.05 * (hi - lo)  # the update moves cells
+    assert np.max(np.abs(relaxed - lu)) < 1e-4 * (hi - lo)
+    assert e_relaxed == pytest.approx(e_lu, rel=1e-4)
+
+
+def test_line_relaxation_gives_way_to_the_whole_network_where_it_diverges():
+    """Wires far more resistive than the cells couple the lines too strongly: the relaxation says so (ConvergenceError)
+    and the slot engine falls back to the whole-network solve, with the same result."""
+    from spicelim.errors import ConvergenceError
+    from spicelim.fast.line_relaxation import LineRelaxation
+    from spicelim.fast.slots import run_slots
+
+    snap, sched = _coincidence_case("0T1R", 1e6, 0.0)
+    rows, cols = sched.row_v[2], sched.col_v[2]
+    with pytest.raises(ConvergenceError):
+        LineRelaxation(snap.params, snap.cell_device).solve(rows, cols, np.zeros(10), snap.state)
+    lu, _ = run_slots(snap.params, snap.cell_device, snap.state, sched, snap.read_limit, relax_lines=False)
+    relaxed, _ = run_slots(snap.params, snap.cell_device, snap.state, sched, snap.read_limit)
+    assert np.array_equal(relaxed, lu)

@@ -22,7 +22,9 @@ import numpy as np
 from ..backend import ArraySnapshot
 from ..registry import register_backend
 from ..results import PulseResult
+from ..errors import ConvergenceError
 from .backend import FastBackend
+from .line_relaxation import LineRelaxation, lines_relax
 from .row_ladder import RowLadders, rows_isolated
 from .transient import PulseSolver, rk4_state
 
@@ -119,14 +121,28 @@ def _row_rounds(ladders, schedule, tops, s, read_limit, energy, lo, hi, span):
 
 
 def run_slots(params, device, state: np.ndarray, schedule, read_limit: float, energy: bool = False,
-              isolate_rows: bool = True):
+              isolate_rows: bool = True, relax_lines: bool = True):
     """Final states (M, N) after `schedule` by the slot engine, and the energy of the flat tops (or None).
 
     isolate_rows: solve flat tops that turn on one word line of a 1T1R array as independent rows
-    (fast.row_ladder), several rows at once; False solves every flat top on the whole network.
+    (fast.row_ladder), several rows at once. relax_lines: solve the other flat tops by line
+    relaxation (fast.line_relaxation), falling back to the whole-network LU where it does not
+    converge. With both False every flat top is one sparse LU solve of the whole network.
     """
     solver = PulseSolver(params, device)
     ladders = RowLadders(params, device) if isolate_rows and params.has_selector else None
+    relax = LineRelaxation(params, device) if relax_lines and lines_relax(params) else None
+
+    def network_solve(rows, cols, gate, s, power: bool = False):
+        """(device voltages (M, N), driver power in watts if asked) of one bias."""
+        if relax is not None:
+            try:
+                r, x, c = relax.solve(rows, cols, gate, s)
+                return r - x, (relax.supplied_power(r, x, s, rows, cols) if power else None)
+            except ConvergenceError:
+                pass
+        v = solver.solve(rows, cols, gate, s)
+        return solver.device_voltage(v), (solver.supplied_power(v, rows, cols, gate, s) if power else None)
     lo, hi = device.state_bounds
     span = np.asarray(hi, dtype=float) - np.asarray(lo, dtype=float)
     s = np.array(state, dtype=float)
@@ -153,12 +169,11 @@ def run_slots(params, device, state: np.ndarray, schedule, read_limit: float, en
         below = max(rows.max(), cols.max(), 0.0) - min(rows.min(), cols.min(), 0.0) < read_limit
         if below and not energy:
             continue  # no device sees more than the span of the sources: nothing moves
-        v = solver.solve(rows, cols, gate, s)
+        v_dev, power = network_solve(rows, cols, gate, s, energy)
         if energy:
-            delivered += solver.supplied_power(v, rows, cols, gate, s) * duration
+            delivered += power * duration
         if below:
             continue
-        v_dev = solver.device_voltage(v)
         for frac, weight in zip(EDGE_FRACTIONS, EDGE_WEIGHTS):  # the rising edge: the same voltages scaled
             s = pulse_response(device, frac * v_dev, s, weight * edges / 2, lo, hi, span)
         left = duration
@@ -169,7 +184,7 @@ def run_slots(params, device, state: np.ndarray, schedule, read_limit: float, en
             left -= h
             if left <= 1e-9 * duration:
                 break
-            v_dev = solver.device_voltage(solver.solve(rows, cols, gate, s))
+            v_dev = network_solve(rows, cols, gate, s)[0]
         else:
             s = pulse_response(device, v_dev, s, left, lo, hi, span)
         for frac, weight in zip(EDGE_FRACTIONS, EDGE_WEIGHTS):  # the falling edge
