@@ -20,9 +20,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import ArraySnapshot
+from ..errors import ConvergenceError
 from ..registry import register_backend
 from ..results import PulseResult
-from ..errors import ConvergenceError
 from .backend import FastBackend
 from .line_relaxation import LineRelaxation, lines_relax
 from .row_ladder import RowLadders, rows_isolated

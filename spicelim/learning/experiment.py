@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ..devices.presets import yao2020_taox_hfox
 from ..errors import InvalidParameterError
@@ -254,6 +255,11 @@ def run_experiment(cfg: RunConfig, run_dir=None, progress: bool = True) -> dict:
     if not isinstance(cfg, RunConfig):
         raise InvalidParameterError(f"cfg must be a RunConfig, got {type(cfg).__name__}")
     run_dir = None if run_dir is None else path_value("run_dir", run_dir)
+    with threadpool_limits(limits=1):  # one BLAS thread per pool (see learning.trainer)
+        return _run(cfg, run_dir, progress)
+
+
+def _run(cfg: RunConfig, run_dir, progress: bool) -> dict:
     t0 = time.perf_counter()
     data = load_data(cfg)
     sizes = cfg.network.sizes

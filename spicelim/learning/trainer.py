@@ -15,6 +15,10 @@ configuration. A killed run started again with the same configuration resumes af
 minibatch it finished: it repeats at most the one it was in, and on the fast backends ends with
 bit-identical states. The minibatch order of epoch e comes from the stream (seed, e), so it is
 the same on every start.
+
+BLAS threads: the loop alternates numpy's and scipy's BLAS (two OpenBLAS pools); on small tiles
+their spinning threads starve each other (measured: one epoch's reads 67 s with both pools at 2
+threads, 2 s at 1). The trainer runs with `blas_threads` per pool (default 1).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from ..checkpoint import load_state, save_state
@@ -82,7 +87,8 @@ class Trainer:
     """
 
     def __init__(self, network: Network, rules: list, data: Dataset, *, epochs: int, batch_size: int,
-                 seed: int = 0, run_dir=None, fingerprint: str = "", progress: bool = True):
+                 seed: int = 0, run_dir=None, fingerprint: str = "", progress: bool = True,
+                 blas_threads: int | None = 1):
         if not isinstance(network, Network):
             raise InvalidParameterError(f"network must be a learning.Network, got {type(network).__name__}")
         if not isinstance(data, Dataset):
@@ -107,6 +113,7 @@ class Trainer:
             raise InvalidParameterError("fingerprint must be a string")
         self.fingerprint = fingerprint
         self.progress = boolean("progress", progress)
+        self.blas_threads = None if blas_threads is None else positive_int("blas_threads", blas_threads, maximum=1024)
         self.history: list[dict] = []
         self.initial_conductance = self._conductances()
         self.minibatches_run = 0  # in this process (a resumed run counts from its restart)
@@ -144,32 +151,33 @@ class Trainer:
     def run(self, resume: bool = True) -> list[dict]:
         """Train to the last epoch (from the checkpoint when resume and one exists); return the metrics rows."""
         epoch, start, running = self._resume() if boolean("resume", resume) else (0, 0, None)
-        n = self.data.train_y.size
-        batches = -(-n // self.batch_size)
+        batches = -(-self.data.train_y.size // self.batch_size)
         lowest = min(self.trained)
         if self.run_dir is not None:
             self.run_dir.mkdir(parents=True, exist_ok=True)
         bar = tqdm(total=self.epochs * batches, initial=epoch * batches + start, desc="training", unit="batch",
                    disable=not self.progress, leave=False)
-        try:
-            while epoch < self.epochs:
-                order = np.random.default_rng([self.seed, epoch]).permutation(n)
-                if running is None:
-                    running = {"loss": 0.0, "right": 0, "seen": 0, "pairs": 0, "pulses": 0, "energy": 0.0,
-                               "pulse_time": 0.0, "read_vectors": 0, "read_seconds": 0.0, "update_seconds": 0.0}
-                for b in range(start, batches):
-                    idx = order[b * self.batch_size:(b + 1) * self.batch_size]
-                    self._minibatch(self.data.train_x[idx], self.data.train_y[idx], lowest, running)
-                    self.minibatches_run += 1
-                    self._checkpoint(epoch, b + 1, running)
-                    bar.update(1)
-                    bar.set_postfix(epoch=epoch + 1, loss=f"{running['loss'] / max(running['seen'], 1):.3f}")
-                self._end_epoch(epoch, running, self.data.train_x[order[-self.batch_size:]])
-                epoch, start, running = epoch + 1, 0, None
-                self._checkpoint(epoch, 0, None)
-        finally:
-            bar.close()
+        with bar, threadpool_limits(limits=self.blas_threads):
+            self._epochs(epoch, start, running, batches, lowest, bar)
         return self.history
+
+    def _epochs(self, epoch: int, start: int, running: dict | None, batches: int, lowest: int, bar) -> None:
+        n = self.data.train_y.size
+        while epoch < self.epochs:
+            order = np.random.default_rng([self.seed, epoch]).permutation(n)
+            if running is None:
+                running = {"loss": 0.0, "right": 0, "seen": 0, "pairs": 0, "pulses": 0, "energy": 0.0,
+                           "pulse_time": 0.0, "read_vectors": 0, "read_seconds": 0.0, "update_seconds": 0.0}
+            for b in range(start, batches):
+                idx = order[b * self.batch_size:(b + 1) * self.batch_size]
+                self._minibatch(self.data.train_x[idx], self.data.train_y[idx], lowest, running)
+                self.minibatches_run += 1
+                self._checkpoint(epoch, b + 1, running)
+                bar.update(1)
+                bar.set_postfix(epoch=epoch + 1, loss=f"{running['loss'] / max(running['seen'], 1):.3f}")
+            self._end_epoch(epoch, running, self.data.train_x[order[-self.batch_size:]])
+            epoch, start, running = epoch + 1, 0, None
+            self._checkpoint(epoch, 0, None)
 
     def _minibatch(self, x, y, lowest: int, running: dict) -> None:
         t0 = time.perf_counter()
