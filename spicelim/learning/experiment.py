@@ -37,7 +37,9 @@ from .rules import (
     DigitalSGD,
     MixedPrecisionUpdate,
     SignUpdate,
+    StochasticUpdate,
     ThresholdUpdate,
+    TikiTakaUpdate,
     pair_step,
 )
 from .tiles import PAIR_UPDATES, AnalogLinear, TileSpec
@@ -141,6 +143,9 @@ class TrainingConfig:
     lr: float = 0.5
     threshold: float = 0.5  # in nominal pair steps (threshold and sign rules)
     iterations: int = 2  # closed-loop corrections (threshold rule)
+    bl: int = 10  # slots per sample (stochastic and tiki-taka rules)
+    transfer_lr: float = 1.0  # tiki-taka: A's rows are added to H times this
+    transfer_rows: int = 4  # tiki-taka: rows of A read and transferred per minibatch
     epochs: int = 5
     batch_size: int = 10
     backends: tuple = ("fast-slots", "fast-slots")  # one per layer
@@ -153,6 +158,11 @@ class TrainingConfig:
         object.__setattr__(self, "threshold", real_number("training.threshold", self.threshold, minimum=0.0,
                                                           maximum=1e3))
         object.__setattr__(self, "iterations", positive_int("training.iterations", self.iterations, maximum=100))
+        object.__setattr__(self, "bl", positive_int("training.bl", self.bl, maximum=1000))
+        object.__setattr__(self, "transfer_lr", real_number("training.transfer_lr", self.transfer_lr, minimum=0.0,
+                                                            strict=True, maximum=1e3))
+        object.__setattr__(self, "transfer_rows", positive_int("training.transfer_rows", self.transfer_rows,
+                                                               maximum=1 << 16))
         object.__setattr__(self, "epochs", positive_int("training.epochs", self.epochs, maximum=10_000))
         object.__setattr__(self, "batch_size", positive_int("training.batch_size", self.batch_size, maximum=1 << 20))
         names = tuple(backend_names())
@@ -241,12 +251,17 @@ def train_software(cfg: RunConfig, data) -> Network:
     return net
 
 
-def make_rule(cfg: TrainingConfig, layer: AnalogLinear):
+def make_rule(cfg: TrainingConfig, layer: AnalogLinear, seed: int = 0):
+    """The configured rule on one layer (seed: the rule's own random stream, if it has one)."""
     step = pair_step(layer.spec) if cfg.rule in ("threshold", "sign") else 0.0
     if cfg.rule == "threshold":
         return ThresholdUpdate(layer, cfg.lr, cfg.threshold * step, cfg.iterations)
     if cfg.rule == "sign":
         return SignUpdate(layer, cfg.lr, cfg.threshold * step)
+    if cfg.rule == "stochastic":
+        return StochasticUpdate(layer, cfg.lr, cfg.bl, seed=seed)
+    if cfg.rule == "tiki-taka":
+        return TikiTakaUpdate(layer, cfg.lr, cfg.bl, cfg.transfer_lr, min(cfg.transfer_rows, layer.n_rows), seed=seed)
     return MixedPrecisionUpdate(layer, cfg.lr)
 
 
@@ -292,8 +307,9 @@ def _run(cfg: RunConfig, run_dir, progress: bool) -> dict:
         t_transfer = time.perf_counter() - t0
         rules = [None] * len(layers)
         trained = [len(layers) - 1] if cfg.training.mode == "hybrid" else range(len(layers))
+        rule_seeds = np.random.SeedSequence([cfg.seed, 4]).generate_state(len(layers))
         for k in trained:
-            rules[k] = make_rule(cfg.training, layers[k])
+            rules[k] = make_rule(cfg.training, layers[k], seed=int(rule_seeds[k]))
         subset = data.subset(cfg.data.fraction, seed=cfg.seed)
         trainer = Trainer(net, rules, subset, epochs=cfg.training.epochs, batch_size=cfg.training.batch_size,
                           seed=cfg.seed, run_dir=run_dir, fingerprint=cfg.fingerprint(), progress=progress)

@@ -17,6 +17,13 @@ RESET pulses on G-); what a pulse does is the device's, at the voltage the circu
     MixedPrecisionUpdate(layer, lr)      Nandakumar et al. 2018/2020: a digital accumulator chi += dW;
                                          n = trunc(chi / eps) pulses where eps is one pulse pair's nominal
                                          weight step, and n eps is taken off chi
+    StochasticUpdate(layer, lr, bl)      Gokmen and Vlasov 2016: every sample's outer product x (-d) as
+                                         stochastic row and column pulse trains of bl slots, all cells
+                                         at once; a pair pulses where its row and column fire together
+    TikiTakaUpdate(layer, lr, ...)       Tiki-taka v2 (Gokmen 2021): the stochastic update goes into a
+                                         second, fast array A; every minibatch a few of A's rows are read
+                                         (one-hot reads), accumulated digitally in H, and H's whole
+                                         pair steps are pulsed into the layer's own arrays C
 
 Rules carry their own state (accumulators, random streams) in state_dict() for checkpoints.
 """
@@ -24,11 +31,12 @@ Rules carry their own state (accumulators, random streams) in state_dict() for c
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from math import sqrt
 
 import numpy as np
 
 from ..errors import InvalidParameterError, ShapeError
-from ..validation import batch_of_vectors, positive_int, real_number
+from ..validation import batch_of_vectors, non_negative_int, positive_int, real_number
 from .network import DigitalLinear
 from .tiles import MAX_PAIR_PULSES, AnalogLinear, DifferentialTile, TileSpec
 
@@ -106,6 +114,9 @@ class UpdateRule:
     def load_state_dict(self, state: dict) -> None:
         if not isinstance(state, dict) or state.get("rule") != self.name:
             raise InvalidParameterError(f"saved rule state is not a {self.name!r} rule's")
+
+    def close(self) -> None:
+        """Release what the rule built (arrays of its own); the layer is the network's."""
 
 
 class DigitalSGD(UpdateRule):
@@ -226,4 +237,129 @@ class MixedPrecisionUpdate(UpdateRule):
         self.chi = chi.copy()
 
 
-RULES = {"sgd": DigitalSGD, "sign": SignUpdate, "threshold": ThresholdUpdate, "mixed": MixedPrecisionUpdate}
+def _generator_state(rng: np.random.Generator) -> dict:
+    return rng.bit_generator.state
+
+
+def _restore_generator(rng: np.random.Generator, state) -> None:
+    try:
+        rng.bit_generator.state = state
+    except (TypeError, ValueError, KeyError) as exc:
+        raise InvalidParameterError(f"saved random stream does not fit: {exc}") from None
+
+
+class StochasticUpdate(UpdateRule):
+    """Stochastic pulse-coincidence update (Gokmen and Vlasov 2016) on the layer's arrays.
+
+    For every sample b of the minibatch, the outer product of its inputs x_b (bias 1 appended) and
+    its negative errors -d_b becomes firing probabilities p_x = c_x x_b and p_u = -c_d d_b, with
+    bl c_x c_d eps = lr (eps: one pulse pair's nominal weight step, so the expected update is
+    -lr x_b d_b) and c_x / c_d balanced so the largest row and pair probabilities are equal (the
+    update management of Gokmen and Vlasov); probabilities clip at 1. The pulses run on the tiles
+    (AnalogLinear.coincidence_update): bl slots per sample and phase, every cell at once.
+    """
+
+    name = "stochastic"
+
+    def __init__(self, layer, lr: float, bl: int = 10, seed: int = 0):
+        super().__init__(layer, lr)
+        self.bl = positive_int("bl (slots per sample)", bl, maximum=1000)
+        self.eps = pair_step(layer.spec)
+        self.rng = np.random.default_rng(non_negative_int("seed", seed))
+
+    def probabilities(self, x, d) -> tuple[np.ndarray, np.ndarray]:
+        """Row (B, n_rows) and pair (B, n_out) firing probabilities of every sample."""
+        x, _ = batch_of_vectors("x (layer inputs)", x, self.layer.n_in)
+        d, _ = batch_of_vectors("d (layer errors)", d, self.layer.n_out)
+        if x.shape[0] != d.shape[0]:
+            raise ShapeError(f"{x.shape[0]} inputs but {d.shape[0]} errors")
+        xa = self.layer.augmented(x)
+        g = -d
+        mx = np.max(np.abs(xa), axis=1, keepdims=True)
+        mg = np.max(np.abs(g), axis=1, keepdims=True)
+        live = (mx > 0) & (mg > 0)
+        k = self.lr / (self.bl * self.eps)
+        cx = np.where(live, np.sqrt(k * mg / np.where(live, mx, 1.0)), 0.0)
+        cd = np.where(live, np.sqrt(k * mx / np.where(live, mg, 1.0)), 0.0)
+        return np.clip(cx * xa, -1, 1), np.clip(cd * g, -1, 1)
+
+    def step(self, x, d) -> UpdateReport:
+        px, pu = self.probabilities(x, d)
+        energy, duration, hits = self.layer.coincidence_update(px, pu, self.bl, self.rng)
+        return UpdateReport(pairs=int(np.count_nonzero(hits)), pulses=int(hits.sum()) * (
+            2 if self.layer.spec.pair_update == "both" else 1), energy=energy, duration=duration)
+
+    def state_dict(self) -> dict:
+        return {"rule": self.name, "rng": _generator_state(self.rng)}
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        _restore_generator(self.rng, state.get("rng"))
+
+
+class TikiTakaUpdate(UpdateRule):
+    """Tiki-taka v2 (Gokmen and Haensch 2020; Gokmen 2021), every step on arrays (see the module docstring).
+
+    A: a second layer of tiles, alike but with pair_update "both" and every pair centred (both
+    devices mid-window, so it moves either way), updated by the stochastic rule at rate lr.
+    Each minibatch, `transfer_rows` rows of A (cycling) are read with one-hot inputs through the
+    TIAs and ADCs, added times transfer_lr to the digital H, and every whole pair step of H
+    (eps of the layer's tiles C, at most max_pulses) is pulsed into C and taken off H. The
+    forward and backward reads use C alone.
+    """
+
+    name = "tiki-taka"
+
+    def __init__(self, layer, lr: float, bl: int = 10, transfer_lr: float = 1.0, transfer_rows: int = 4,
+                 max_pulses: int = 1, seed: int = 0):
+        super().__init__(layer, lr)
+        self.transfer_lr = real_number("transfer_lr", transfer_lr, minimum=0.0, strict=True, maximum=MAX_LEARNING_RATE)
+        self.transfer_rows = positive_int("transfer_rows", transfer_rows, maximum=layer.n_rows)
+        self.max_pulses = positive_int("max_pulses", max_pulses, maximum=MAX_PAIR_PULSES)
+        seed = non_negative_int("seed", seed)
+        backends = {"spice": layer.tiles[0][0].array.backends.get("spice")}  # A shares C's ngspice worker
+        self.fast = AnalogLinear(layer.n_in, layer.n_out, replace(layer.spec, pair_update="both"), bias=layer.bias,
+                                 seed=seed + 1, backends=backends)
+        for tile, _, _ in self.fast.blocks():  # ADC full scales for one-hot reads of pairs at their largest
+            if tile.array.adc is not None:
+                g_top = np.full(tile.array.shape, tile.pairs.g_max)
+                lo, hi = tile.array.cell_device.state_bounds
+                tile.array.set_state(np.clip(tile.spec.device.state_for_conductance(g_top, tile.spec.v_read), lo, hi))
+                tile.calibrate(np.eye(tile.n_in))
+        self.fast.center()
+        self.a_rule = StochasticUpdate(self.fast, lr, bl, seed)
+        self.eps = pair_step(layer.spec)
+        self.h = np.zeros((layer.n_rows, layer.n_out))
+        self.next_row = 0
+
+    def step(self, x, d) -> UpdateReport:
+        a = self.a_rule.step(x, d)
+        rows = (self.next_row + np.arange(self.transfer_rows)) % self.layer.n_rows
+        self.next_row = int((rows[-1] + 1) % self.layer.n_rows)
+        self.h[rows] += self.transfer_lr * self.fast.read_rows(rows)
+        n = np.clip(np.trunc(self.h / self.eps), -self.max_pulses, self.max_pulses)
+        self.h -= n * self.eps
+        c = self._pulse(n)
+        return UpdateReport(pairs=a.pairs + c.pairs, pulses=a.pulses + c.pulses, energy=a.energy + c.energy,
+                            duration=a.duration + c.duration, verify_reads=rows.size)
+
+    def state_dict(self) -> dict:
+        return {"rule": self.name, "h": self.h.copy(), "next_row": self.next_row, "fast": self.fast.state_dict(),
+                "a_rule": self.a_rule.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        h = np.asarray(state.get("h"), dtype=float)
+        if h.shape != self.h.shape or not np.all(np.isfinite(h)):
+            raise ShapeError("saved H does not fit this layer")
+        row = non_negative_int("saved next_row", state.get("next_row"), maximum=self.layer.n_rows - 1)
+        self.fast.load_state_dict(state.get("fast"))
+        self.a_rule.load_state_dict(state.get("a_rule"))
+        self.h, self.next_row = h.copy(), row
+
+    def close(self) -> None:
+        self.fast.close()
+
+
+RULES = {"sgd": DigitalSGD, "sign": SignUpdate, "threshold": ThresholdUpdate, "mixed": MixedPrecisionUpdate,
+         "stochastic": StochasticUpdate, "tiki-taka": TikiTakaUpdate}

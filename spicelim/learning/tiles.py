@@ -33,6 +33,8 @@ from ..params import CELL_KINDS, MAX_LINES, MAX_RESISTANCE
 from ..periphery.adc import ADC, MAX_BITS
 from ..periphery.differential import SUBTRACTION, DifferentialPairs, read_signed
 from ..periphery.tia import TIA
+from ..programming.pulses import MAX_SLOTS, PulseSchedule
+from ..programming.schemes import outer_product
 from ..programming.write_verify import (
     ProgrammingReport,
     WritePulses,
@@ -225,6 +227,63 @@ class DifferentialTile:
         schedule = self.spec.pulses.schedule(self.array.shape, self.spec.cell, per_device)
         return self.array.apply_pulses(schedule, measure_energy=True)
 
+    def coincidence_update(self, x, u, n_slots: int, rng: np.random.Generator) -> tuple[PulseResult, np.ndarray]:
+        """Stochastic pulse-coincidence update of the pairs (Gokmen and Vlasov 2016), sample after sample.
+
+        x (B, n_in): row firing probabilities in [-1, 1]. u (B, n_out): pair firing probabilities in
+        [-1, 1], positive to raise the weight. For each sample, in each of n_slots slots per phase,
+        row i fires with probability |x_i| and pair k with |u_k| (spicelim.programming.outer_product:
+        every word line on, idle lines at half the pulse); where both fire the pair gets one pulse
+        in the direction of x_i u_k. By spec.pair_update: "set": a SET pulse on G+ (raise) or G-
+        (lower); "both": a SET pulse on one device in the SET phase and a RESET pulse on the other in
+        the RESET phase. Pair (i, k) thus expects n_slots sum_b |x_bi u_bk| pulses. All samples'
+        slots run as one transient. Returns its result and the pulses each device got (n_in, 2 n_out).
+        """
+        x, _ = batch_of_vectors("x (row firing probabilities)", x, self.n_in)
+        u, _ = batch_of_vectors("u (pair firing probabilities)", u, self.n_out)
+        if x.shape[0] != u.shape[0]:
+            raise ShapeError(f"{x.shape[0]} row vectors but {u.shape[0]} pair vectors")
+        if np.any(np.abs(x) > 1) or np.any(np.abs(u) > 1):
+            raise InvalidParameterError("firing probabilities must lie in [-1, 1]")
+        n_slots = positive_int("n_slots", n_slots, maximum=MAX_SLOTS)
+        if not isinstance(rng, np.random.Generator):
+            raise InvalidParameterError("rng must be a numpy Generator (np.random.default_rng(seed))")
+        p, shape = self.spec.pulses, self.array.shape
+
+        def devices(up, down):  # pair probabilities onto the columns: G+ gets `up`, G- gets `down`
+            d = np.empty(2 * self.n_out)
+            d[0::2], d[1::2] = up, down
+            return d
+
+        slots = []
+        for xb, ub in zip(x, u):
+            if self.spec.pair_update == "set":  # SET pulses only: rows split by sign, each device by direction
+                phases = [(np.maximum(xb, 0), devices(np.maximum(ub, 0), np.maximum(-ub, 0))),
+                          (np.maximum(-xb, 0), devices(np.maximum(-ub, 0), np.maximum(ub, 0)))]
+            else:
+                phases = [(xb, devices(ub, -ub))]
+            for rows, cols in phases:
+                if rows.any() and cols.any():
+                    slots += outer_product(shape, self.spec.cell, rows, cols, p.set_amplitude, p.reset_amplitude,
+                                           n_slots, rng, v_gate=p.v_gate_set, v_gate_reset=p.v_gate_reset,
+                                           set_timing=p.set_timing, reset_timing=p.reset_timing)
+            if len(slots) > MAX_SLOTS:
+                raise InvalidParameterError(f"this update needs more than {MAX_SLOTS} slots; lower n_slots")
+        hits = np.zeros(shape, dtype=np.int64)
+        for slot in slots:  # coincidences: the cells that see the full pulse
+            amplitude = p.set_amplitude if slot.row.max() > slot.col.max() else -p.reset_amplitude
+            hits += np.abs(slot.row[:, None] - slot.col[None, :]) >= amplitude * (1 - 1e-9)
+        if not slots:
+            return PulseResult(state=self.array.state, energy=0.0, duration=0.0, backend="none"), hits
+        schedule = PulseSchedule.from_slots(slots, p.set_timing)
+        return self.array.apply_pulses(schedule, measure_energy=True), hits
+
+    def center(self) -> None:
+        """Both devices of every pair to the middle of the pair window (weight 0, room to move either way)."""
+        g = np.full(self.array.shape, 0.5 * (self.pairs.g_min + self.pairs.g_max))
+        lo, hi = self.array.cell_device.state_bounds
+        self.array.set_state(np.clip(self.spec.device.state_for_conductance(g, self.spec.v_read), lo, hi))
+
     def program_weights(self, w, max_pulses: int = 100, progress: bool = False, backend=None) -> ProgrammingReport:
         """Write-verify the weights (n_in, n_out) onto the pairs (each device to its target within verify_tolerance).
 
@@ -397,6 +456,41 @@ class AnalogLinear:
             energy += res.energy or 0.0
             duration = max(duration, res.duration)
         return energy, duration
+
+    def coincidence_update(self, x, u, n_slots: int, rng: np.random.Generator) -> tuple[float, float, np.ndarray]:
+        """Stochastic pulse-coincidence update of every tile (DifferentialTile.coincidence_update).
+
+        x (B, n_rows): row firing probabilities, bias row last; u (B, n_out): pair firing probabilities.
+        Returns (energy in joules, duration in seconds, pulses each pair got (n_rows, n_out))."""
+        x, _ = batch_of_vectors("x (row firing probabilities)", x, self.n_rows)
+        u, _ = batch_of_vectors("u (pair firing probabilities)", u, self.n_out)
+        energy, duration = 0.0, 0.0
+        hits = np.zeros((self.n_rows, self.n_out), dtype=np.int64)
+        for tile, r, k in self.blocks():
+            res, h = tile.coincidence_update(x[:, r], u[:, k], n_slots, rng)
+            energy += res.energy or 0.0
+            duration = max(duration, res.duration)
+            hits[r, k] = h[:, 0::2] + h[:, 1::2]
+        return energy, duration, hits
+
+    def read_rows(self, rows) -> np.ndarray:
+        """The weights of the given rows (bias row: n_in), (len(rows), n_out), read on the tiles: one-hot inputs."""
+        rows = integer_array("rows", rows, None, bound=self.n_rows - 1)
+        if rows.ndim != 1 or np.any(rows < 0):
+            raise ShapeError(f"rows must be a 1-D list of row indices in [0, {self.n_rows})")
+        out = np.zeros((rows.size, self.n_out))
+        for tile, r, k in self.blocks():
+            sel = np.flatnonzero((rows >= r.start) & (rows < r.stop))
+            if sel.size:
+                onehot = np.zeros((sel.size, tile.n_in))
+                onehot[np.arange(sel.size), rows[sel] - r.start] = 1.0
+                out[sel, k] = tile.forward(onehot)
+        return out
+
+    def center(self) -> None:
+        """Both devices of every pair to the middle of the pair window (every weight 0)."""
+        for tile, _, _ in self.blocks():
+            tile.center()
 
     def measured_weights(self) -> np.ndarray:
         """The weights (n_rows, n_out), bias row last, as verify reads measure them."""

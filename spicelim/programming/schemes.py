@@ -176,7 +176,9 @@ def array_update(shape: tuple[int, int], cell: str, counts, set_amplitude: float
 
 
 def outer_product(shape: tuple[int, int], cell: str, x, delta, set_amplitude: float, reset_amplitude: float,
-                  n_slots: int, rng: np.random.Generator, v_gate: float | None = None) -> list[Slot]:
+                  n_slots: int, rng: np.random.Generator, v_gate: float | None = None,
+                  v_gate_reset: float | None = None, set_timing: PulseTiming | None = None,
+                  reset_timing: PulseTiming | None = None) -> list[Slot]:
     """Fully parallel stochastic outer-product update (pulse coincidence, Gokmen and Vlasov 2016).
 
     In each of `n_slots` slots per phase, row i fires with probability |x[i]| and column j with
@@ -185,7 +187,9 @@ def outer_product(shape: tuple[int, int], cell: str, x, delta, set_amplitude: fl
     sees the full pulse V, the rest at most V/2, and no line goes below 0 V (a negative source
     line would forward-bias the selectors' junctions to the grounded substrate). Cell (i, j) therefore expects n_slots |x_i delta_j| pulses, SET where x_i delta_j > 0 and
     RESET where it is < 0. Four phases cover the sign combinations (x+ d+, x- d-: SET;
-    x+ d-, x- d+: RESET). For 1T1R arrays every word line is on at v_gate.
+    x+ d-, x- d+: RESET). For 1T1R arrays every word line is on at v_gate (at v_gate_reset in the
+    RESET phases, if given). set_timing, reset_timing: own timing of the SET and RESET slots (None:
+    the schedule's default).
     """
     choice("cell", cell, CELL_KINDS)
     m, n = array_shape("shape", shape, maximum=MAX_LINES)
@@ -199,6 +203,8 @@ def outer_product(shape: tuple[int, int], cell: str, x, delta, set_amplitude: fl
     if not isinstance(rng, np.random.Generator):
         raise InvalidParameterError("rng must be a numpy Generator (np.random.default_rng(seed))")
     gate = _check_gate(cell, v_gate)
+    gate_reset = gate if v_gate_reset is None else _check_gate(cell, v_gate_reset)
+    set_timing, reset_timing = _timing(set_timing), _timing(reset_timing)
     slots: list[Slot] = []
     for row_sign, col_sign, amp in ((1, 1, set_amplitude), (-1, -1, set_amplitude),
                                     (1, -1, reset_amplitude), (-1, 1, reset_amplitude)):
@@ -216,5 +222,7 @@ def outer_product(shape: tuple[int, int], cell: str, x, delta, set_amplitude: fl
                 row, col = np.where(fire_r, 2 * half, half), np.where(fire_c, 0.0, half)
             else:  # RESET: firing rows down to 0 V, firing columns up to |V|
                 row, col = np.where(fire_r, 0.0, half), np.where(fire_c, 2 * half, half)
-            slots.append(Slot(row=row, col=col, gate=None if gate is None else np.full(m, gate)))
+            g = gate if amp > 0 else gate_reset
+            slots.append(Slot(row=row, col=col, gate=None if g is None else np.full(m, g),
+                              timing=set_timing if amp > 0 else reset_timing))
     return slots
