@@ -9,8 +9,8 @@ segments against cells of tens of kilohms), so the lines are nearly independent:
     the device and selector in series down to the held column node): one tridiagonal system;
   - with every row node held, each column is the same kind of ladder up to the held row nodes.
 
-Alternating the two (a nonlinear block Gauss-Seidel iteration, one Newton step of every line per
-half-sweep) converges to the network's operating point: at the fixed point every node's
+Alternating the two (Newton's method whose linear systems are solved approximately by one block
+Gauss-Seidel sweep each: the rows, then the columns with the rows' new voltages) converges to the network's operating point: at the fixed point every node's
 Kirchhoff current law holds, so it is the same solution as the whole-network solve (up to SPICE's
 GMIN of 1e-12 S per node). Each cell's inner node (between the device and the selector) is solved
 locally for the present line voltages, by Newton steps safeguarded by bisection (its current
@@ -115,8 +115,9 @@ class LineRelaxation:
         x = self._x if self._x is not None and self._x.shape == (m, n) else None
         last = np.inf
         for _ in range(MAX_SWEEPS):
-            # rows, the column nodes held: KCL (currents leaving) at every row node
-            i, di_dr, _, x = self.cells(r, c, gate, state, x)
+            # one Newton step, its linear system solved by one block Gauss-Seidel sweep: the rows with the
+            # column nodes held, then the columns with the new row nodes (the cell currents linearised)
+            i, di_dr, di_dc, x = self.cells(r, c, gate, state, x)
             f = i.copy()
             f[:, 0] += (r[:, 0] - v_row) * self.g_row_end
             f[:, 1:] += (r[:, 1:] - r[:, :-1]) * self.g_row
@@ -126,9 +127,7 @@ class LineRelaxation:
             diag[:, -1] -= self.g_row
             dr = np.clip(_tridiagonal(diag, -self.g_row, -f), -_DV_LIMIT, _DV_LIMIT)
             r = r + dr
-            # columns, the row nodes held (worked on transposed, each column a line)
-            i, _, di_dc, x = self.cells(r, c, gate, state, x)
-            f = -i.T
+            f = -(i + di_dr * dr).T  # columns worked on transposed, each column a line
             ct = c.T
             f[:, -1] += (ct[:, -1] - v_col) * self.g_col_end
             f[:, 1:] += (ct[:, 1:] - ct[:, :-1]) * self.g_col
