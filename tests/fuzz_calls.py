@@ -27,11 +27,16 @@ from spicelim.devices.nmos import NmosSelector
 from spicelim.errors import SpicelimError
 from spicelim.learning import (
     AnalogLinear,
+    DigitalLinear,
+    Network,
     TileSpec,
+    Trainer,
     load_digits,
     make_dataset,
     read_idx,
 )
+from spicelim.learning.experiment import RunConfig, run_experiment
+from spicelim.learning.rules import RULES
 from spicelim.netlist import format_read_netlist, safe_name, safe_text
 from spicelim.params import CrossbarParams
 from spicelim.periphery import (
@@ -212,6 +217,38 @@ def _layer(n_in, n_out, bias, seed, w, x):
     return layer if x is None else layer.forward(x)
 
 
+def _slot_layer():
+    """A 3-input, 2-output layer (bias row) on 1T1R tiles of 3 x 2 pairs, updated by the slot engine."""
+    layer = AnalogLinear(3, 2, TileSpec(max_rows=3, max_cols=2, r_wire=1.0, backend="fast-slots"), seed=0)
+    layer.set_weights(np.full((3, 2), 0.3))
+    return layer
+
+
+def _rule_step(rule, lr, x, d):
+    """Build the named rule on a fresh layer with learning rate lr and take one step on (x, d)."""
+    layer = _slot_layer()
+    if rule == "sgd":
+        r = RULES[rule](DigitalLinear(3, 2), lr)
+    else:
+        r = RULES[rule](layer, lr, **({"threshold": 0.01} if rule == "threshold" else {}))
+    return r.step(x, d)
+
+
+def _train(epochs, batch_size, seed, run_dir):
+    """A digital 4-3-2 network trained by SGD on 12 samples."""
+    data = make_dataset("fuzz", images=np.arange(48).reshape(12, 4) % 5, labels=np.repeat([0, 1], 6),
+                        image_shape=(2, 2), test_fraction=0.25, seed=0)
+    net = Network([DigitalLinear(4, 3, seed=1), DigitalLinear(3, 2, seed=2)], "relu")
+    rules = [RULES["sgd"](layer, 0.1) for layer in net.layers]
+    return Trainer(net, rules, data, epochs=epochs, batch_size=batch_size, seed=seed, run_dir=run_dir,
+                   progress=False).run()
+
+
+TINY_RUN = {"network": {"sizes": [64, 10]}, "software": {"epochs": 1},
+            "training": {"mode": "in-situ", "rule": "mixed", "epochs": 1, "batch_size": 50, "backends": ["fast-slots"]},
+            "data": {"fraction": 0.05}, "arrays": {"rows": 80, "cols": 20}}
+
+
 def _stanford_read(ea, g_min, g_max, v):
     dev = StanfordPKU(ea=ea, g_min=g_min, g_max=g_max)
     xb = Crossbar(3, 2, device=dev, backend="fast")
@@ -378,5 +415,22 @@ CALLS = [
                dict(schedule=schedule())),
     PublicCall("register_backend", lambda name, factory: spicelim.register_backend(name, factory, replace=True),
                dict(name="fuzzed", factory=spicelim.create_backend("fast").__class__)),
+    PublicCall("AnalogLinear.pulse_pairs", lambda counts: _slot_layer().pulse_pairs(counts),
+               dict(counts=np.array([[1, -1], [0, 2], [0, 0], [-1, 0]]))),
+    PublicCall("AnalogLinear.coincidence_update", lambda x, u, n_slots, rng: _slot_layer().coincidence_update(
+        x, u, n_slots, rng), dict(x=np.full((2, 4), 0.5), u=np.array([[0.5, -0.5], [0.2, 0.0]]), n_slots=3,
+                                  rng=np.random.default_rng(0))),
+    PublicCall("AnalogLinear.read_rows", lambda rows: _slot_layer().read_rows(rows), dict(rows=[0, 3])),
+    PublicCall("AnalogLinear.program_weights", lambda w, b, max_pulses: _slot_layer().program_weights(
+        w, b, max_pulses=max_pulses), dict(w=np.full((3, 2), 0.2), b=np.zeros(2), max_pulses=3)),
+    *[PublicCall(f"{rule} rule step", lambda lr, x, d, rule=rule: _rule_step(rule, lr, x, d), dict(
+        lr=0.5, x=np.full((2, 3), 0.5), d=np.array([[0.1, -0.2], [0.0, 0.3]]))) for rule in sorted(RULES)],
+    PublicCall("Trainer.run", _train, dict(epochs=1, batch_size=3, seed=0, run_dir=None),
+               extra={"run_dir": st.sampled_from([RUNS / "train", RUNS / "missing" / "train"])}),
+    PublicCall("RunConfig.from_dict", lambda raw: RunConfig.from_dict(raw), dict(raw=TINY_RUN),
+               extra={"raw": st.fixed_dictionaries({"training": st.fixed_dictionaries({"lr": HOSTILE})})}),
+    PublicCall("run_experiment", lambda cfg, run_dir, progress: run_experiment(cfg, run_dir=run_dir,
+                                                                              progress=progress)["trained_accuracy"],
+               dict(cfg=RunConfig.from_dict(TINY_RUN), run_dir=None, progress=False)),
 ]
 

@@ -31,7 +31,6 @@ Rules carry their own state (accumulators, random streams) in state_dict() for c
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from math import sqrt
 
 import numpy as np
 
