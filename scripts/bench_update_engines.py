@@ -2,12 +2,16 @@
 
     .venv/bin/python scripts/bench_update_engines.py [--size 32] [--seed 0] [--json runs/bench_update_engines.json]
 
-An N x N 1T1R tile of the TaOx/HfOx preset (yao2020_taox_hfox), 1 ohm wires, 10 ohm drivers,
-random initial conductances; three kinds of update with YAO2020_PROGRAMMING pulses:
-  sign       one SET or RESET pulse per cell by a random sign (a Manhattan step), row by row;
-  counts     0 to 3 pulses of either polarity per cell, row by row;
-  outer      a stochastic pulse-coincidence outer product (spicelim.programming.outer_product),
-             every word line on at the SET gate voltage, rows at +V/2, columns at -V/2.
+An N x N 1T1R tile of the TaOx/HfOx preset (yao2020_taox_hfox) holding N/2 differential pairs
+per row, 1 ohm wires, 10 ohm drivers, random initial conductances, YAO2020_PROGRAMMING pulses,
+pairs moved by a SET pulse on one device and a RESET pulse on the other (the in-situ setting);
+the pulses each update rule gives (spicelim.learning.tiles.DifferentialTile):
+  sign       the sign rule: one pulse pair per weight by a random sign, row by row;
+  counts     the mixed-precision and threshold rules: 0 to 3 pulse pairs of either sign per
+             weight, row by row;
+  outer      the stochastic and Tiki-taka rules: the pulse-coincidence outer product of one
+             sample (coincidence_schedule, 10 slots per phase), every word line on, idle lines
+             at half the pulse.
 For each: wall time per engine, and the error of every cell's conductance change against
 ngspice (the reference): max and rms |dG_engine - dG_spice| over the cells that moved, as a
 fraction of their mean |dG_spice|, and the largest change of a cell that should not have moved.
@@ -26,7 +30,9 @@ import numpy as np
 import spicelim
 from spicelim.comparison import agreement
 from spicelim.devices.presets import YAO2020_PROGRAMMING, yao2020_taox_hfox
-from spicelim.programming import PulseSchedule, WritePulses, outer_product
+from spicelim.learning import TileSpec
+from spicelim.learning.tiles import DifferentialTile
+from spicelim.programming import WritePulses
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_read import machine  # noqa: E402
@@ -35,13 +41,12 @@ ENGINES = ("spice", "fast", "fast-slots")
 
 
 def schedules(n: int, rng) -> dict:
-    pulses = WritePulses.from_conditions(YAO2020_PROGRAMMING)
-    signs = rng.integers(-1, 2, (n, n))
-    counts = rng.integers(-3, 4, (n, n))
-    slots = outer_product((n, n), "1T1R", rng.uniform(-1, 1, n), rng.uniform(-1, 1, n), 2 * pulses.set_amplitude,
-                          -2 * pulses.set_amplitude, n_slots=4, rng=rng, v_gate=pulses.v_gate_set)
-    return {"sign": pulses.schedule((n, n), "1T1R", signs), "counts": pulses.schedule((n, n), "1T1R", counts),
-            "outer": PulseSchedule.from_slots(slots, pulses.set_timing)}
+    spec = TileSpec(max_rows=n, max_cols=n, r_wire=1.0, r_source=10.0, pair_update="both", backend="fast-slots")
+    tile = DifferentialTile(n, n // 2, spec)
+    signs = rng.integers(-1, 2, (n, n // 2))
+    counts = rng.integers(-3, 4, (n, n // 2))
+    outer, _ = tile.coincidence_schedule(rng.uniform(0, 1, (1, n)), rng.uniform(-1, 1, (1, n // 2)), 10, rng)
+    return {"sign": tile.pair_schedule(signs), "counts": tile.pair_schedule(counts), "outer": outer}
 
 
 def main() -> int:

@@ -38,9 +38,9 @@ def test_bench_update_on_a_tiny_array(tmp_path):
 
 @pytest.mark.spice
 def test_bench_update_engines_on_a_tiny_array(tmp_path):
-    """A 3 x 3 tile: every engine moves the cells ngspice moves, within a few per cent of the mean change."""
+    """A 4 x 4 tile (two pairs per row): every engine moves the cells ngspice moves, within a few per cent of the mean change."""
     out = tmp_path / "engines.json"
-    res = subprocess.run([sys.executable, str(SCRIPTS / "bench_update_engines.py"), "--size", "3", "--json", str(out)],
+    res = subprocess.run([sys.executable, str(SCRIPTS / "bench_update_engines.py"), "--size", "4", "--json", str(out)],
                          capture_output=True, text=True, timeout=300, check=False)
     assert res.returncode == 0, res.stderr
     report = json.loads(out.read_text())

@@ -109,6 +109,7 @@ class ArrayConfig:
     v_read: float = 0.2
     pair_update: str = "set"
     w_max_percentile: float = 99.5  # of |software weights| per layer: the weight that spans the window
+    transfer_levels: int = 0  # hybrid transfer: each device to one of this many conductances (Yao: 8); 0: exact
 
     def __post_init__(self):
         choice("arrays.device", self.device, tuple(DEVICES))
@@ -121,6 +122,10 @@ class ArrayConfig:
         if self.adc_bits and not self.tia_r_f:
             raise InvalidParameterError("arrays.adc_bits needs a TIA (arrays.tia_r_f > 0)")
         choice("arrays.pair_update", self.pair_update, PAIR_UPDATES)
+        object.__setattr__(self, "transfer_levels", non_negative_int("arrays.transfer_levels", self.transfer_levels,
+                                                                     maximum=1 << 16))
+        if self.transfer_levels == 1:
+            raise InvalidParameterError("arrays.transfer_levels must be 0 (exact) or at least 2")
         object.__setattr__(self, "w_max_percentile", real_number("arrays.w_max_percentile", self.w_max_percentile,
                                                                  minimum=1.0, maximum=100.0))
 
@@ -296,7 +301,8 @@ def _run(cfg: RunConfig, run_dir, progress: bool) -> dict:
     try:
         if cfg.training.mode == "hybrid":
             for layer, (w, b) in zip(layers, weights):
-                layer.program_weights(w, b, backend=cfg.training.transfer_backend, progress=progress)
+                layer.program_weights(w, b, backend=cfg.training.transfer_backend, progress=progress,
+                                      levels=cfg.arrays.transfer_levels or None)
         else:
             rng = np.random.default_rng([cfg.seed, 3])
             for layer in layers:

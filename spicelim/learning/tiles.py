@@ -216,6 +216,13 @@ class DifferentialTile:
         By spec.pair_update: "set": k SET pulses on G+ (raise) or on G- (lower); "both": k SET pulses
         on one device and k RESET pulses on the other. Returns the transient's result, energy measured.
         """
+        schedule = self.pair_schedule(counts)
+        if schedule is None:
+            return PulseResult(state=self.array.state, energy=0.0, duration=0.0, backend="none")
+        return self.array.apply_pulses(schedule, measure_energy=True)
+
+    def pair_schedule(self, counts) -> PulseSchedule | None:
+        """The row-by-row pulse schedule of pulse_pairs(counts) (None: no pulse at all)."""
         c = integer_array("pair pulse counts", counts, (self.n_in, self.n_out), bound=MAX_PAIR_PULSES)
         per_device = np.empty((self.n_in, 2 * self.n_out), dtype=np.int64)
         if self.spec.pair_update == "set":
@@ -223,9 +230,8 @@ class DifferentialTile:
         else:
             per_device[:, 0::2], per_device[:, 1::2] = c, -c
         if not per_device.any():
-            return PulseResult(state=self.array.state, energy=0.0, duration=0.0, backend="none")
-        schedule = self.spec.pulses.schedule(self.array.shape, self.spec.cell, per_device)
-        return self.array.apply_pulses(schedule, measure_energy=True)
+            return None
+        return self.spec.pulses.schedule(self.array.shape, self.spec.cell, per_device)
 
     def coincidence_update(self, x, u, n_slots: int, rng: np.random.Generator) -> tuple[PulseResult, np.ndarray]:
         """Stochastic pulse-coincidence update of the pairs (Gokmen and Vlasov 2016), sample after sample.
@@ -239,6 +245,14 @@ class DifferentialTile:
         the RESET phase. Pair (i, k) thus expects n_slots sum_b |x_bi u_bk| pulses. All samples'
         slots run as one transient. Returns its result and the pulses each device got (n_in, 2 n_out).
         """
+        schedule, hits = self.coincidence_schedule(x, u, n_slots, rng)
+        if schedule is None:
+            return PulseResult(state=self.array.state, energy=0.0, duration=0.0, backend="none"), hits
+        return self.array.apply_pulses(schedule, measure_energy=True), hits
+
+    def coincidence_schedule(self, x, u, n_slots: int, rng: np.random.Generator
+                             ) -> tuple[PulseSchedule | None, np.ndarray]:
+        """The pulse schedule of coincidence_update (None: no slot fired) and the pulses each device gets."""
         x, _ = batch_of_vectors("x (row firing probabilities)", x, self.n_in)
         u, _ = batch_of_vectors("u (pair firing probabilities)", u, self.n_out)
         if x.shape[0] != u.shape[0]:
@@ -273,10 +287,8 @@ class DifferentialTile:
         for slot in slots:  # coincidences: the cells that see the full pulse
             amplitude = p.set_amplitude if slot.row.max() > slot.col.max() else -p.reset_amplitude
             hits += np.abs(slot.row[:, None] - slot.col[None, :]) >= amplitude * (1 - 1e-9)
-        if not slots:
-            return PulseResult(state=self.array.state, energy=0.0, duration=0.0, backend="none"), hits
-        schedule = PulseSchedule.from_slots(slots, p.set_timing)
-        return self.array.apply_pulses(schedule, measure_energy=True), hits
+        return (PulseSchedule.from_slots(slots, p.set_timing) if slots else None), hits
+
 
     def center(self) -> None:
         """Both devices of every pair to the middle of the pair window (weight 0, room to move either way)."""
@@ -284,12 +296,21 @@ class DifferentialTile:
         lo, hi = self.array.cell_device.state_bounds
         self.array.set_state(np.clip(self.spec.device.state_for_conductance(g, self.spec.v_read), lo, hi))
 
-    def program_weights(self, w, max_pulses: int = 100, progress: bool = False, backend=None) -> ProgrammingReport:
+    def program_weights(self, w, max_pulses: int = 100, progress: bool = False, backend=None,
+                        levels: int | None = None) -> ProgrammingReport:
         """Write-verify the weights (n_in, n_out) onto the pairs (each device to its target within verify_tolerance).
 
-        backend: the backend of the pulses and verify reads (default: the tile's)."""
+        backend: the backend of the pulses and verify reads (default: the tile's). levels: program
+        every device to the nearest of this many conductances evenly spaced over the pair window
+        (Yao et al. 2020: 8 per device, so 15 weight levels per pair); None: the exact targets."""
         w = np.clip(finite_array("weights", w, (self.n_in, self.n_out)), -self.spec.w_max, self.spec.w_max)
         g_dev = self.pairs.conductances(w, w_max=self.spec.w_max)
+        if levels is not None:
+            k = positive_int("levels", levels, maximum=1 << 16) - 1
+            if k < 1:
+                raise InvalidParameterError("levels must be at least 2")
+            span = self.pairs.g_max - self.pairs.g_min
+            g_dev = self.pairs.g_min + span * np.round((g_dev - self.pairs.g_min) / span * k) / k
         target = cell_conductance(self.array.params, g_dev)  # what a verify read of the cell measures
         return write_verify(self.array, target, self.spec.pulses, self.spec.verify_tolerance, max_pulses=max_pulses,
                             v_read=self.spec.v_read, backend=backend, progress=progress)
@@ -500,11 +521,12 @@ class AnalogLinear:
         return w
 
     def program_weights(self, w, b=None, max_pulses: int = 100, progress: bool = False,
-                        backend=None) -> list[ProgrammingReport]:
-        """Write-verify W (n_in, n_out) and b (n_out,) onto the tiles; one report per tile."""
+                        backend=None, levels: int | None = None) -> list[ProgrammingReport]:
+        """Write-verify W (n_in, n_out) and b (n_out,) onto the tiles; one report per tile (levels: see
+        DifferentialTile.program_weights)."""
         w = self._stacked(w, b)
-        return [tile.program_weights(w[r, k], max_pulses=max_pulses, progress=progress, backend=backend)
-                for tile, r, k in self.blocks()]
+        return [tile.program_weights(w[r, k], max_pulses=max_pulses, progress=progress, backend=backend,
+                                     levels=levels) for tile, r, k in self.blocks()]
 
     def state_dict(self) -> dict:
         """Every tile's array state (devices, random streams, ADC calibration)."""
