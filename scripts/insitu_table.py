@@ -6,7 +6,7 @@ Digits, MLP 64-32-10, both layers on 1T1R tiles of the TaOx/HfOx preset (arrays.
 spicelim.learning.experiment: 10 % device-to-device spread, 10 % cycle-to-cycle noise, 0.5 %
 stuck cells, 1 ohm per wire segment, TIA and 8-bit ADC on every line), pairs updated by SET on
 one device and RESET on the other, the slot engine for every update (backend "fast-slots"),
-from random weights in +-w_max/2. Each rule runs with the settings in RULE_SETTINGS (lr, and the
+from random Glorot-uniform weights. Each rule runs with the settings in RULE_SETTINGS (lr, and the
 rule's own knobs; chosen on seed 0 by short runs); the outer-product rules run fewer epochs
 because each sample's pulse trains are simulated slot by slot (see the printed seconds per epoch).
 Prints a table of test accuracy per seed, mean and standard deviation, and seconds per epoch.

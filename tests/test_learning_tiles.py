@@ -59,6 +59,10 @@ def test_weights_beyond_w_max_clip_and_a_memristor_model_maps_exactly():
     w = np.array([[0.2, -0.7], [0.5, 0.0], [-0.1, 0.9]])
     tile.set_weights(w)
     np.testing.assert_allclose(tile.weights(), np.clip(w, -0.5, 0.5), atol=1e-12)
+    tile.set_weights(w, centered=True)  # the same weights, both devices about the window's middle
+    np.testing.assert_allclose(tile.weights(), np.clip(w, -0.5, 0.5), atol=1e-12)
+    g = tile.array.conductance
+    np.testing.assert_allclose(g[:, 0::2] + g[:, 1::2], tile.pairs.g_min + tile.pairs.g_max, rtol=1e-12)
 
 
 @pytest.mark.spice

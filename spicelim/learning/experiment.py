@@ -7,7 +7,8 @@ Modes:
   "hybrid" (Yao et al. 2020): train the network in software, write-verify its weights onto the
       arrays, then train only the last layer on the arrays with the rule, on a fraction of the
       training data;
-  "in-situ": every layer on arrays from a small random start, trained with the rule throughout.
+  "in-situ": every layer on arrays from random (Glorot-uniform) weights held by pairs centred in the
+      window, trained with the rule throughout.
 The configuration's keys (section.key, with defaults) are the fields of the dataclasses below.
 """
 
@@ -31,7 +32,7 @@ from ..spice.backend import SpiceBackend
 from ..validation import choice, non_negative_int, path_value, positive_int, real_number
 from ..variability import Variability
 from .data import load_digits, load_idx, load_mnist_subset
-from .network import ACTIVATIONS, DigitalLinear, Network, activate
+from .network import ACTIVATIONS, DigitalLinear, Network, activate, glorot
 from .rules import (
     RULES,
     DigitalSGD,
@@ -305,9 +306,9 @@ def _run(cfg: RunConfig, run_dir, progress: bool) -> dict:
                                       levels=cfg.arrays.transfer_levels or None)
         else:
             rng = np.random.default_rng([cfg.seed, 3])
-            for layer in layers:
-                limit = 0.5 * layer.spec.w_max
-                layer.set_weights(rng.uniform(-limit, limit, (layer.n_in, layer.n_out)))
+            for layer in layers:  # Glorot-uniform weights, both devices of each pair around the window's middle
+                w = np.clip(glorot(layer.n_in, layer.n_out, rng), -layer.spec.w_max, layer.spec.w_max)
+                layer.set_weights(w, centered=True)
         calibrate(net, data.train_x[: min(500, data.train_y.size)])
         transfer = net.accuracy(data.test_x, data.test_y)
         t_transfer = time.perf_counter() - t0

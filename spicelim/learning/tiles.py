@@ -189,13 +189,20 @@ class DifferentialTile:
         self.set_weights(np.zeros((n_in, n_out)))  # fresh devices: every pair at the bottom of its window
 
     # ------------------------------------------------------------------ weights
-    def set_weights(self, w) -> None:
+    def set_weights(self, w, centered: bool = False) -> None:
         """Put the weights (n_in, n_out) on the devices directly (an ideal transfer: no programming pulses).
 
         Weights beyond +-w_max clip; stuck cells and finite levels apply as on any state the array holds.
+        centered: both devices of a pair around the middle of the window, G+- = g_mid +- gain w / 2 (room
+        to move either way, as in-situ training wants); else one device at g_min and the other above it.
         """
         w = np.clip(finite_array("weights", w, (self.n_in, self.n_out)), -self.spec.w_max, self.spec.w_max)
-        g = self.pairs.conductances(w, w_max=self.spec.w_max)
+        if boolean("centered", centered):
+            g = np.empty((self.n_in, 2 * self.n_out))
+            g_mid = 0.5 * (self.pairs.g_min + self.pairs.g_max)
+            g[:, 0::2], g[:, 1::2] = g_mid + 0.5 * self.gain * w, g_mid - 0.5 * self.gain * w
+        else:
+            g = self.pairs.conductances(w, w_max=self.spec.w_max)
         lo, hi = self.array.cell_device.state_bounds  # each cell's own window, under device-to-device spread
         self.array.set_state(np.clip(self.spec.device.state_for_conductance(g, self.spec.v_read), lo, hi))
 
@@ -399,11 +406,12 @@ class AnalogLinear:
             arr = np.hstack([arr, np.ones((arr.shape[0], 1))])
         return arr, single
 
-    def set_weights(self, w, b=None) -> None:
-        """Put W (n_in, n_out) and b (n_out,) on the tiles directly (an ideal transfer)."""
+    def set_weights(self, w, b=None, centered: bool = False) -> None:
+        """Put W (n_in, n_out) and b (n_out,) on the tiles directly (an ideal transfer; centered: see
+        DifferentialTile.set_weights)."""
         w = self._stacked(w, b)
         for tile, r, k in self.blocks():
-            tile.set_weights(w[r, k])
+            tile.set_weights(w[r, k], centered=centered)
 
     def weights(self) -> tuple[np.ndarray, np.ndarray | None]:
         """(W, b) as the devices hold them now."""
