@@ -10,6 +10,7 @@ import pytest
 from spicelim import Backends, Variability
 from spicelim.devices import VTEAM
 from spicelim.errors import InvalidParameterError, ShapeError
+from spicelim.fast.nodal import cell_conductance
 from spicelim.learning import (
     AnalogLinear,
     DifferentialTile,
@@ -19,6 +20,7 @@ from spicelim.learning import (
     load_mnist_subset,
 )
 from spicelim.periphery import TIA
+from spicelim.programming import measure_conductance
 
 RNG = np.random.default_rng(3)
 W = RNG.uniform(-0.9, 0.9, (20, 7))
@@ -192,3 +194,23 @@ def test_the_tiles_of_a_layer_share_one_ngspice_worker_and_keep_their_own_fast_c
     assert len({id(t.array.backend("spice")) for t in tiles}) == 1
     assert len({id(t.array.backend("fast")) for t in tiles}) == len(tiles)
     layer.close()
+
+
+@pytest.mark.parametrize("levels", [None, 8])
+def test_write_verify_transfer_lands_each_device_on_its_target_or_level(levels):
+    """program_weights: every device of a 1T1R tile (1 ohm wires) within the verify band of its target, which
+    with levels is the nearest of `levels` conductances evenly spaced over the pair window (Yao et al.: 8)."""
+    spec = TileSpec(r_wire=1.0, backend="fast-slots")
+    layer = AnalogLinear(4, 3, spec, seed=0)
+    w = np.array([[0.9, -0.3, 0.05], [-0.6, 0.0, 0.45], [0.2, -1.0, 0.7], [0.33, 0.1, -0.8]])
+    b = np.array([0.1, -0.2, 0.0])
+    reports = layer.program_weights(w, b, levels=levels)
+    assert all(r.converged.all() for r in reports)
+    tile = layer.tiles[0][0]
+    g = tile.pairs.conductances(np.vstack([w, b]), w_max=spec.w_max)
+    if levels is not None:
+        step = (tile.pairs.g_max - tile.pairs.g_min) / (levels - 1)
+        g = tile.pairs.g_min + step * np.round((g - tile.pairs.g_min) / step)
+        assert len(np.unique(np.round((g - tile.pairs.g_min) / step))) > 2  # several levels in use
+    measured = measure_conductance(tile.array, spec.v_read)
+    np.testing.assert_array_less(np.abs(measured - cell_conductance(tile.array.params, g)), spec.verify_tolerance)
