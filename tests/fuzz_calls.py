@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import signal
-from contextlib import contextmanager
+from contextlib import chdir, contextmanager
 from fractions import Fraction
 from pathlib import Path
 from tempfile import mkdtemp
@@ -234,6 +234,15 @@ def _rule_step(rule, lr, x, d):
     return r.step(x, d)
 
 
+def _in_runs(call):
+    """Run `call` with the fuzz directory as working directory (a hostile relative run_dir lands there)."""
+    def run(*args, **kwargs):
+        with chdir(RUNS):
+            return call(*args, **kwargs)
+    return run
+
+
+@_in_runs
 def _train(epochs, batch_size, seed, run_dir):
     """A digital 4-3-2 network trained by SGD on 12 samples."""
     data = make_dataset("fuzz", images=np.arange(48).reshape(12, 4) % 5, labels=np.repeat([0, 1], 6),
@@ -429,8 +438,8 @@ CALLS = [
                extra={"run_dir": st.sampled_from([RUNS / "train", RUNS / "missing" / "train"])}),
     PublicCall("RunConfig.from_dict", lambda raw: RunConfig.from_dict(raw), dict(raw=TINY_RUN),
                extra={"raw": st.fixed_dictionaries({"training": st.fixed_dictionaries({"lr": HOSTILE})})}),
-    PublicCall("run_experiment", lambda cfg, run_dir, progress: run_experiment(cfg, run_dir=run_dir,
-                                                                              progress=progress)["trained_accuracy"],
+    PublicCall("run_experiment", _in_runs(lambda cfg, run_dir, progress: run_experiment(
+        cfg, run_dir=run_dir, progress=progress)["trained_accuracy"]),
                dict(cfg=RunConfig.from_dict(TINY_RUN), run_dir=None, progress=False)),
 ]
 
