@@ -1,11 +1,11 @@
 """The same in-situ training run with every read and update in ngspice, and on the fast backend.
 
-    .venv/bin/python scripts/spice_vs_fast_training.py [--seed 0] [--epochs 3] [--json runs/spice_vs_fast.json]
+    .venv/bin/python scripts/spice_vs_fast_training.py [--seed 0] [--epochs 2] [--json runs/spice_vs_fast.json]
 
 Digits, MLP 64-16-10, both layers on 1T1R tiles under the realistic conditions (the arrays.*
 defaults: TaOx/HfOx preset, 10 % spread, 10 % cycle-to-cycle noise, 0.5 % stuck cells, 1 ohm
-wires, TIA and 8-bit ADC), trained from random weights by the mixed-precision rule on 10 % of
-the training set. Run once with backend "spice" on both layers (forward reads, transposed reads,
+wires, TIA and 8-bit ADC), trained from random weights by the mixed-precision rule (lr 0.5) on
+30 % of the training set. Run once with backend "spice" on both layers (forward reads, transposed reads,
 programming transients and test reads all solved by ngspice) and once with "fast-slots", from
 the same seed: same initial devices, same noise streams, same minibatches. Prints the accuracy
 per epoch of both, their difference, and the wall time.
@@ -25,15 +25,15 @@ from spicelim.learning.experiment import RunConfig, run_experiment
 def config(backend: str, seed: int, epochs: int) -> RunConfig:
     return RunConfig.from_dict({
         "seed": seed, "network": {"sizes": [64, 16, 10]}, "software": {"epochs": 20},
-        "data": {"fraction": 0.1}, "arrays": {"pair_update": "both"},
-        "training": {"mode": "in-situ", "rule": "mixed", "lr": 0.2, "epochs": epochs, "batch_size": 10,
+        "data": {"fraction": 0.3}, "arrays": {"pair_update": "both"},
+        "training": {"mode": "in-situ", "rule": "mixed", "lr": 0.5, "epochs": epochs, "batch_size": 10,
                      "backends": [backend, backend], "transfer_backend": backend}})
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     out = {}

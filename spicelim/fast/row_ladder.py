@@ -54,6 +54,7 @@ class RowLadders:
         self.r_first = params.r_source + params.r_row  # row source to the first cell
         # resistance from row i's cell down its column to the column source
         self.r_col = ((m - np.arange(m)) * params.r_col + params.r_source)[:, None] * np.ones((1, n))
+        self._last = None  # (bias, r, x, c) of the last solve: rows biased alike start from its solution
 
     def _elements(self, r, x, c, gate, state):
         """Device current and conductance, selector current and its drain / source derivatives."""
@@ -72,6 +73,10 @@ class RowLadders:
         r = np.repeat(v_row[:, None], n, axis=1)
         c = np.array(v_col, dtype=float)
         x = 0.5 * (r + c)
+        bias = np.column_stack([v_row, c, gate[:, 0]])
+        if self._last is not None and self._last[0].shape == bias.shape:
+            same = np.all(self._last[0] == bias, axis=1)[:, None]  # rows biased as last time
+            r, x, c = (np.where(same, old, new) for old, new in zip(self._last[1:], (r, x, c)))
         col_free = self.r_col > 0
         g_col = np.where(col_free, 1.0 / np.where(col_free, self.r_col, 1.0), 0.0)
         for _ in range(_MAX_NEWTON):
@@ -98,6 +103,7 @@ class RowLadders:
             dr, dx, dc = (np.clip(d, -_DV_LIMIT, _DV_LIMIT) for d in (dr, dx, dc))
             r, x, c = r + dr, x + dx, c + np.where(col_free, dc, 0.0)
             if max(np.abs(dr).max(), np.abs(dx).max(), np.abs(dc).max()) < _V_TOL:
+                self._last = (bias, r, x, c)
                 return r, x, c
         raise ConvergenceError("the row-by-row programming solve found no operating point (Newton's method did"
                                f" not converge in {_MAX_NEWTON} iterations)")
