@@ -138,3 +138,28 @@ def test_outer_product_rules_resume_bit_identically_from_their_state():
     assert np.array_equal(rule2.h, straight[2])
     with pytest.raises(InvalidParameterError):
         rule2.load_state_dict({"rule": "stochastic"})
+
+
+def test_chopped_tiki_taka_reads_a_back_with_the_sign_it_learnt_with():
+    """chop = 1: every row's chopper flips after its read, so the next read of that row enters H negated, and
+    the gradient A learns from that row is negated too (Rasch et al. 2024)."""
+    layer = AnalogLinear(3, 2, _spec(), bias=False)
+    layer.set_weights(np.zeros((3, 2)))
+    rule = TikiTakaUpdate(layer, lr=0.3, bl=20, transfer_rows=2, chop=1.0, seed=0)
+    eps = rule.eps
+    a = np.array([[0.6 * eps, -0.4 * eps], [0.2 * eps, 0.0], [0.3 * eps, 0.7 * eps]])
+    rule.fast.set_weights(a)
+    rule.step(np.ones((1, 3)), np.zeros((1, 2)))  # reads rows 0, 1 with +1, then their choppers flip
+    assert list(rule.chopper) == [-1, -1, 1]
+    h0 = rule.h.copy()
+    np.testing.assert_allclose(h0[:2], a[:2], rtol=1e-9, atol=1e-12 * eps)
+    rule.step(np.ones((1, 3)), np.zeros((1, 2)))  # rows 2 (+1) and 0 (-1)
+    np.testing.assert_allclose(rule.h[0], h0[0] - a[0], atol=1e-12 * eps)
+    np.testing.assert_allclose(rule.h[2], a[2], rtol=1e-9)
+    assert list(rule.chopper) == [1, -1, -1]
+    # A now learns row 0 with the sign +1 and row 1 with -1: an error that raises every weight lowers row 1's
+    before = rule.fast.measured_weights()
+    rule.step(np.array([[1.0, 1.0, 0.0]]), np.array([[-0.5, -0.5]]))
+    moved = rule.fast.measured_weights() - before
+    assert np.all(moved[0] >= 0) and np.all(moved[1] <= 0) and np.all(moved[2] == 0)
+    assert np.any(moved[0] > 0) and np.any(moved[1] < 0)

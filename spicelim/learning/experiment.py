@@ -152,6 +152,7 @@ class TrainingConfig:
     bl: int = 10  # slots per sample (stochastic and tiki-taka rules)
     transfer_lr: float = 1.0  # tiki-taka: A's rows are added to H times this
     transfer_rows: int = 4  # tiki-taka: rows of A read and transferred per minibatch
+    chop: float = 0.0  # tiki-taka: probability a row's chopper sign flips after its read (0: plain TTv2)
     epochs: int = 5
     batch_size: int = 10
     backends: tuple = ("fast-slots", "fast-slots")  # one per layer
@@ -169,6 +170,7 @@ class TrainingConfig:
                                                             strict=True, maximum=1e3))
         object.__setattr__(self, "transfer_rows", positive_int("training.transfer_rows", self.transfer_rows,
                                                                maximum=1 << 16))
+        object.__setattr__(self, "chop", real_number("training.chop", self.chop, minimum=0.0, maximum=1.0))
         object.__setattr__(self, "epochs", positive_int("training.epochs", self.epochs, maximum=10_000))
         object.__setattr__(self, "batch_size", positive_int("training.batch_size", self.batch_size, maximum=1 << 20))
         names = tuple(backend_names())
@@ -267,7 +269,8 @@ def make_rule(cfg: TrainingConfig, layer: AnalogLinear, seed: int = 0):
     if cfg.rule == "stochastic":
         return StochasticUpdate(layer, cfg.lr, cfg.bl, seed=seed)
     if cfg.rule == "tiki-taka":
-        return TikiTakaUpdate(layer, cfg.lr, cfg.bl, cfg.transfer_lr, min(cfg.transfer_rows, layer.n_rows), seed=seed)
+        return TikiTakaUpdate(layer, cfg.lr, cfg.bl, cfg.transfer_lr, min(cfg.transfer_rows, layer.n_rows),
+                              chop=cfg.chop, seed=seed)
     return MixedPrecisionUpdate(layer, cfg.lr)
 
 

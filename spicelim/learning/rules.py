@@ -269,10 +269,13 @@ class StochasticUpdate(UpdateRule):
     def probabilities(self, x, d) -> tuple[np.ndarray, np.ndarray]:
         """Row (B, n_rows) and pair (B, n_out) firing probabilities of every sample."""
         x, _ = batch_of_vectors("x (layer inputs)", x, self.layer.n_in)
+        return self._row_probabilities(self.layer.augmented(x), d)
+
+    def _row_probabilities(self, xa, d) -> tuple[np.ndarray, np.ndarray]:
+        xa, _ = batch_of_vectors("layer rows", xa, self.layer.n_rows)
         d, _ = batch_of_vectors("d (layer errors)", d, self.layer.n_out)
-        if x.shape[0] != d.shape[0]:
-            raise ShapeError(f"{x.shape[0]} inputs but {d.shape[0]} errors")
-        xa = self.layer.augmented(x)
+        if xa.shape[0] != d.shape[0]:
+            raise ShapeError(f"{xa.shape[0]} inputs but {d.shape[0]} errors")
         g = -d
         mx = np.max(np.abs(xa), axis=1, keepdims=True)
         mg = np.max(np.abs(g), axis=1, keepdims=True)
@@ -283,7 +286,12 @@ class StochasticUpdate(UpdateRule):
         return np.clip(cx * xa, -1, 1), np.clip(cd * g, -1, 1)
 
     def step(self, x, d) -> UpdateReport:
-        px, pu = self.probabilities(x, d)
+        x, _ = batch_of_vectors("x (layer inputs)", x, self.layer.n_in)
+        return self.step_rows(self.layer.augmented(x), d)
+
+    def step_rows(self, xa, d) -> UpdateReport:
+        """step() with the inputs of every row given, bias row included: (B, n_rows)."""
+        px, pu = self._row_probabilities(xa, d)
         energy, duration, hits = self.layer.coincidence_update(px, pu, self.bl, self.rng)
         return UpdateReport(pairs=int(np.count_nonzero(hits)), pulses=int(hits.sum()) * (
             2 if self.layer.spec.pair_update == "both" else 1), energy=energy, duration=duration)
@@ -305,17 +313,26 @@ class TikiTakaUpdate(UpdateRule):
     TIAs and ADCs, added times transfer_lr to the digital H, and every whole pair step of H
     (eps of the layer's tiles C, at most max_pulses) is pulsed into C and taken off H. The
     forward and backward reads use C alone.
+
+    chop: the chopped variant (Rasch et al., Nat. Commun. 15, 7133, 2024). Each row of A has a sign
+    c = +-1: A learns c x the gradient and is read back times c, and after each read c flips with
+    probability `chop`. A pair whose devices balance at a nonzero weight (spread makes every
+    pair's symmetric point different) then adds +-offset to H by turns instead of a steady drift
+    into C. chop = 0 is plain TTv2.
     """
 
     name = "tiki-taka"
 
     def __init__(self, layer, lr: float, bl: int = 10, transfer_lr: float = 1.0, transfer_rows: int = 4,
-                 max_pulses: int = 1, seed: int = 0):
+                 max_pulses: int = 1, chop: float = 0.0, seed: int = 0):
         super().__init__(layer, lr)
         self.transfer_lr = real_number("transfer_lr", transfer_lr, minimum=0.0, strict=True, maximum=MAX_LEARNING_RATE)
         self.transfer_rows = positive_int("transfer_rows", transfer_rows, maximum=layer.n_rows)
         self.max_pulses = positive_int("max_pulses", max_pulses, maximum=MAX_PAIR_PULSES)
+        self.chop = real_number("chop (flip probability)", chop, minimum=0.0, maximum=1.0)
         seed = non_negative_int("seed", seed)
+        self.chopper = np.ones(layer.n_rows)
+        self.chop_rng = np.random.default_rng([seed, 1])
         backends = {"spice": layer.tiles[0][0].array.backends.get("spice")}  # A shares C's ngspice worker
         self.fast = AnalogLinear(layer.n_in, layer.n_out, replace(layer.spec, pair_update="both"), bias=layer.bias,
                                  seed=seed + 1, backends=backends)
@@ -332,10 +349,15 @@ class TikiTakaUpdate(UpdateRule):
         self.next_row = 0
 
     def step(self, x, d) -> UpdateReport:
-        a = self.a_rule.step(x, d)
+        x, _ = batch_of_vectors("x (layer inputs)", x, self.layer.n_in)
+        xa = self.layer.augmented(x) * self.chopper  # A learns the chopped gradient (bias row included)
+        a = self.a_rule.step_rows(xa, d)
         rows = (self.next_row + np.arange(self.transfer_rows)) % self.layer.n_rows
         self.next_row = int((rows[-1] + 1) % self.layer.n_rows)
-        self.h[rows] += self.transfer_lr * self.fast.read_rows(rows)
+        self.h[rows] += self.transfer_lr * self.chopper[rows, None] * self.fast.read_rows(rows)
+        if self.chop > 0:
+            flip = self.chop_rng.random(rows.size) < self.chop
+            self.chopper[rows[flip]] *= -1
         n = np.clip(np.trunc(self.h / self.eps), -self.max_pulses, self.max_pulses)
         self.h -= n * self.eps
         c = self._pulse(n)
@@ -344,7 +366,8 @@ class TikiTakaUpdate(UpdateRule):
 
     def state_dict(self) -> dict:
         return {"rule": self.name, "h": self.h.copy(), "next_row": self.next_row, "fast": self.fast.state_dict(),
-                "a_rule": self.a_rule.state_dict()}
+                "a_rule": self.a_rule.state_dict(), "chopper": self.chopper.copy(),
+                "chop_rng": _generator_state(self.chop_rng)}
 
     def load_state_dict(self, state: dict) -> None:
         super().load_state_dict(state)
@@ -352,9 +375,13 @@ class TikiTakaUpdate(UpdateRule):
         if h.shape != self.h.shape or not np.all(np.isfinite(h)):
             raise ShapeError("saved H does not fit this layer")
         row = non_negative_int("saved next_row", state.get("next_row"), maximum=self.layer.n_rows - 1)
+        chopper = np.asarray(state.get("chopper"), dtype=float)
+        if chopper.shape != self.chopper.shape or not np.all(np.abs(chopper) == 1):
+            raise ShapeError("saved chopper signs do not fit this layer")
         self.fast.load_state_dict(state.get("fast"))
         self.a_rule.load_state_dict(state.get("a_rule"))
-        self.h, self.next_row = h.copy(), row
+        _restore_generator(self.chop_rng, state.get("chop_rng"))
+        self.h, self.next_row, self.chopper = h.copy(), row, chopper.copy()
 
     def close(self) -> None:
         self.fast.close()
