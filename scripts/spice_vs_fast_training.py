@@ -6,9 +6,10 @@
 Digits, an MLP (default 64-32-10), every layer on 1T1R tiles under the realistic conditions (the
 arrays.* defaults: TaOx/HfOx preset, 10 % spread, 10 % cycle-to-cycle noise, 0.5 % stuck cells,
 1 ohm wires, TIA and 8-bit ADC), trained from random weights by the mixed-precision rule (the
-in-situ table's setting) on a fraction of the training set. Run once with backend "spice" on both layers (forward reads, transposed reads,
-programming transients and test reads all solved by ngspice) and once with "fast-slots", from
-the same seed: same initial devices, same noise streams, same minibatches. Prints the accuracy
+in-situ table's setting) on a fraction of the training set. Run once with backend "spice" on
+every layer (forward reads, transposed reads, programming transients and test reads all solved
+by ngspice) and once with "fast-slots", from the same seed: same initial devices, same noise
+streams, same minibatches. Prints the accuracy
 per epoch of both, their difference, and the wall time.
 """
 

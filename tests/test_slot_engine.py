@@ -130,7 +130,8 @@ def _coincidence_case(cell, r_wire, r_source, seed=4):
                                                     ("0T1R", 2.0, 25.0)])
 def test_line_relaxation_solves_the_whole_network(cell, r_wire, r_source):
     """Rows and columns relaxed in turn give the operating point of the sparse LU solve of the whole array
-    (node voltages to 2 uV, driver power to the LU's GMIN leakage), and a whole outer-product update the same states and energy."""
+    (node voltages to 2 uV, driver power to the LU's GMIN leakage), and a whole outer-product update
+    the same states and energy."""
     from spicelim.fast.line_relaxation import LineRelaxation
     from spicelim.fast.slots import run_slots
     from spicelim.fast.transient import PulseSolver

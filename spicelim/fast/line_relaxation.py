@@ -10,11 +10,12 @@ segments against cells of tens of kilohms), so the lines are nearly independent:
   - with every row node held, each column is the same kind of ladder up to the held row nodes.
 
 Alternating the two (Newton's method whose linear systems are solved approximately by one block
-Gauss-Seidel sweep each: the rows, then the columns with the rows' new voltages) converges to the network's operating point: at the fixed point every node's
-Kirchhoff current law holds, so it is the same solution as the whole-network solve (up to SPICE's
-GMIN of 1e-12 S per node). Each cell's inner node (between the device and the selector) is solved
-locally for the present line voltages, by Newton steps safeguarded by bisection (its current
-through the device equals the selector's, and lies between the row and column voltages).
+Gauss-Seidel sweep each: the rows, then the columns with the rows' new voltages) converges to
+the network's operating point: at the fixed point every node's Kirchhoff current law holds, so
+it is the same solution as the whole-network solve (up to SPICE's GMIN of 1e-12 S per node).
+Each cell's inner node (between the device and the selector) is solved locally for the present
+line voltages, by Newton steps safeguarded by bisection (its current through the device equals
+the selector's, and it lies between the row and column voltages).
 
 The iteration contracts by roughly the ratio of the cells' total conductance along a line to the
 wire conductance; when it stops contracting (long lines, large wire resistance, many cells on)

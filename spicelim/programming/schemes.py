@@ -185,8 +185,9 @@ def outer_product(shape: tuple[int, int], cell: str, x, delta, set_amplitude: fl
     probability |delta[j]| (both in [-1, 1]). Every line rests at |V|/2; a firing row moves by
     +-|V|/2 and a firing column by the opposite, so only a cell whose row and column fire together
     sees the full pulse V, the rest at most V/2, and no line goes below 0 V (a negative source
-    line would forward-bias the selectors' junctions to the grounded substrate). Cell (i, j) therefore expects n_slots |x_i delta_j| pulses, SET where x_i delta_j > 0 and
-    RESET where it is < 0. Four phases cover the sign combinations (x+ d+, x- d-: SET;
+    line would forward-bias the selectors' junctions to the grounded substrate). Cell (i, j)
+    therefore expects n_slots |x_i delta_j| pulses, SET where x_i delta_j > 0 and RESET where it
+    is < 0. Four phases cover the sign combinations (x+ d+, x- d-: SET;
     x+ d-, x- d+: RESET). For 1T1R arrays every word line is on at v_gate (at v_gate_reset in the
     RESET phases, if given). set_timing, reset_timing: own timing of the SET and RESET slots (None:
     the schedule's default).
