@@ -30,7 +30,7 @@ RULE_SETTINGS = {
     "sign": {"lr": 2.0, "threshold": 0.5, "epochs": 5},
     "threshold": {"lr": 0.2, "threshold": 0.25, "iterations": 2, "epochs": 5},
     "stochastic": {"lr": 0.2, "bl": 10, "epochs": 2},
-    "tiki-taka": {"lr": 0.2, "bl": 10, "transfer_lr": 1.0, "transfer_rows": 8, "epochs": 2},
+    "tiki-taka": {"lr": 0.2, "bl": 10, "transfer_lr": 0.3, "transfer_rows": 8, "chop": 0.5, "epochs": 2},
 }
 
 
