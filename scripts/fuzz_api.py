@@ -64,10 +64,18 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--examples", type=int, default=300, help="argument sets per call (default 300)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--calls", help="comma-separated names of the calls to fuzz (default: every call)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
+    calls = CALLS
+    if args.calls:
+        wanted = args.calls.split(",")
+        unknown = set(wanted) - {c.name for c in CALLS}
+        if unknown:
+            ap.error(f"unknown call(s): {', '.join(sorted(unknown))}")
+        calls = [c for c in CALLS if c.name in wanted]
     rows = []
-    for call in CALLS:
+    for call in calls:
         row = fuzz_one(call, args.examples, args.seed)
         rows.append(row)
         mark = "FAIL" if row["failure"] else "ok"
