@@ -49,3 +49,18 @@ def test_bench_update_engines_on_a_tiny_array(tmp_path):
         assert u["cells_moved"] > 0 and u["mean_abs_change_S"] > 0
         for engine in ("fast", "fast-slots"):
             assert u[engine]["rms_rel_mean_change"] < 0.05 and u[engine]["unmoved_max_change_S"] < 1e-9
+
+
+def test_hybrid_seeds_reports_what_its_runs_measured(tmp_path):
+    """One seed of the hybrid recipe on the fast backend: the drop and the recovered fraction follow from the
+    three accuracies it reports, and each accuracy is a count of the 359 test images."""
+    out = tmp_path / "hybrid.json"
+    res = subprocess.run([sys.executable, str(SCRIPTS / "hybrid_seeds.py"), "--seeds", "0", "--backend", "fast-slots",
+                          "--json", str(out)], capture_output=True, text=True, timeout=600, check=False)
+    assert res.returncode == 0, res.stderr
+    (row,) = json.loads(out.read_text())["seeds"]
+    for key in ("baseline", "transfer", "hybrid"):
+        assert row[key] * 359 == pytest.approx(round(row[key] * 359), abs=1e-6)
+    assert row["drop_points"] == pytest.approx(100 * (row["baseline"] - row["transfer"]))
+    assert row["recovered"] == pytest.approx((row["hybrid"] - row["transfer"]) / (row["baseline"] - row["transfer"]))
+    assert row["baseline"] > 0.95 and row["transfer"] < row["baseline"]
