@@ -7,22 +7,11 @@ conductance follows from the pulses it was counted to get."""
 
 import numpy as np
 import pytest
+from learning_cases import DEV, reference_spec
 
-from spicelim.devices import SoftBoundsRRAM
 from spicelim.errors import InvalidParameterError, ShapeError
-from spicelim.learning import AnalogLinear, TileSpec
+from spicelim.learning import AnalogLinear
 from spicelim.learning.rules import StochasticUpdate, TikiTakaUpdate, pair_step
-from spicelim.programming import PulseTiming, WritePulses
-
-DEV = SoftBoundsRRAM()
-SHARP = PulseTiming(width=DEV.t_ref, rise=1e-13, fall=1e-13, gap=5e-9)
-REFERENCE_PULSES = WritePulses(set_amplitude=DEV.v_set_ref, reset_amplitude=DEV.v_reset_ref, set_timing=SHARP,
-                               reset_timing=SHARP)
-
-
-def _spec(**kw):
-    base = dict(cell="0T1R", r_wire=0.0, device=DEV, pulses=REFERENCE_PULSES, backend="fast-slots", w_max=1.0)
-    return TileSpec(**{**base, **kw})
 
 
 def _after_pulses(g0, sets, resets):
@@ -33,7 +22,7 @@ def _after_pulses(g0, sets, resets):
 
 @pytest.mark.parametrize("pair_update", ["set", "both"])
 def test_coincidences_move_each_device_by_the_closed_form_in_the_direction_of_x_u(pair_update):
-    layer = AnalogLinear(4, 3, _spec(pair_update=pair_update), bias=False)
+    layer = AnalogLinear(4, 3, reference_spec(pair_update=pair_update), bias=False)
     layer.center()
     tile = layer.tiles[0][0]
     g0 = tile.array.conductance.copy()
@@ -65,7 +54,7 @@ def test_coincidences_move_each_device_by_the_closed_form_in_the_direction_of_x_
 
 
 def test_stochastic_rule_expects_the_gradient_step_with_balanced_probabilities():
-    layer = AnalogLinear(3, 2, _spec(), bias=True)
+    layer = AnalogLinear(3, 2, reference_spec(), bias=True)
     rule = StochasticUpdate(layer, lr=0.3, bl=10, seed=3)
     x = np.array([[0.5, 0.0, -1.0], [0.2, 0.1, 0.0]])
     d = np.array([[0.3, -0.1], [0.0, 0.2]])
@@ -92,7 +81,7 @@ def test_stochastic_rule_expects_the_gradient_step_with_balanced_probabilities()
 
 
 def test_tiki_taka_reads_a_into_h_and_pulses_whole_steps_into_c():
-    layer = AnalogLinear(3, 2, _spec(), bias=False)
+    layer = AnalogLinear(3, 2, reference_spec(), bias=False)
     layer.set_weights(np.zeros((3, 2)))
     rule = TikiTakaUpdate(layer, lr=0.1, bl=5, transfer_lr=1.0, transfer_rows=2, seed=0)
     eps = pair_step(layer.spec)
@@ -118,7 +107,7 @@ def test_outer_product_rules_resume_bit_identically_from_their_state():
     x, d = rng.uniform(0, 1, (4, 3)), rng.normal(0, 0.2, (4, 2))
 
     def build():
-        layer = AnalogLinear(3, 2, _spec(r_wire=1.0), bias=True, seed=2)
+        layer = AnalogLinear(3, 2, reference_spec(r_wire=1.0), bias=True, seed=2)
         layer.set_weights(rng_w.uniform(-0.3, 0.3, (3, 2)))
         return layer, TikiTakaUpdate(layer, lr=0.05, bl=4, transfer_rows=2, seed=7)
 
@@ -143,7 +132,7 @@ def test_outer_product_rules_resume_bit_identically_from_their_state():
 def test_chopped_tiki_taka_reads_a_back_with_the_sign_it_learnt_with():
     """chop = 1: every row's chopper flips after its read, so the next read of that row enters H negated, and
     the gradient A learns from that row is negated too (Rasch et al. 2024)."""
-    layer = AnalogLinear(3, 2, _spec(), bias=False)
+    layer = AnalogLinear(3, 2, reference_spec(), bias=False)
     layer.set_weights(np.zeros((3, 2)))
     rule = TikiTakaUpdate(layer, lr=0.3, bl=20, transfer_rows=2, chop=1.0, seed=0)
     eps = rule.eps

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from learning_cases import DEV, reference_spec
 
 from spicelim.checkpoint import load_state
-from spicelim.devices import SoftBoundsRRAM
 from spicelim.errors import InvalidParameterError, ShapeError
-from spicelim.learning import AnalogLinear, TileSpec, load_digits
+from spicelim.learning import AnalogLinear, load_digits
 from spicelim.learning.experiment import RunConfig, run_experiment
 from spicelim.learning.network import DigitalLinear, Network, cross_entropy
 from spicelim.learning.rules import (
@@ -24,17 +24,6 @@ from spicelim.learning.rules import (
     pair_step,
 )
 from spicelim.learning.trainer import CHECKPOINT, CheckpointMismatch, Trainer
-from spicelim.programming import PulseTiming, WritePulses
-
-DEV = SoftBoundsRRAM()
-SHARP = PulseTiming(width=DEV.t_ref, rise=1e-13, fall=1e-13, gap=5e-9)
-REFERENCE_PULSES = WritePulses(set_amplitude=DEV.v_set_ref, reset_amplitude=DEV.v_reset_ref, set_timing=SHARP,
-                               reset_timing=SHARP)
-
-
-def _spec(**kw):
-    base = dict(cell="0T1R", r_wire=0.0, device=DEV, pulses=REFERENCE_PULSES, backend="fast-slots", w_max=1.0)
-    return TileSpec(**{**base, **kw})
 
 
 def test_network_gradient_matches_finite_differences():
@@ -60,19 +49,19 @@ def test_network_gradient_matches_finite_differences():
 
 def test_pair_step_follows_the_soft_bounds_closed_form():
     """One reference SET pulse moves G by alpha_set (g_max - G): from the window middle, on G+ or on G-."""
-    spec = _spec()
+    spec = reference_spec()
     g_mid = 0.5 * (spec.pairs.g_min + spec.pairs.g_max)
     want = DEV.alpha_set * (DEV.g_max - g_mid) / (spec.pairs.g_max - spec.pairs.g_min)
     # the engine's RK4 holds states to ~2e-5 of G (test_slot_engine); a step of ~6 % of G to ~1e-3 of itself
     assert pair_step(spec) == pytest.approx(want, rel=1e-3)
-    both = _spec(pair_update="both")  # SET on one device, RESET (alpha_reset (G - g_min)) on the other
+    both = reference_spec(pair_update="both")  # SET on one device, RESET (alpha_reset (G - g_min)) on the other
     want_both = (DEV.alpha_set * (DEV.g_max - g_mid) + DEV.alpha_reset * (g_mid - DEV.g_min)) / (
         spec.pairs.g_max - spec.pairs.g_min)
     assert pair_step(both) == pytest.approx(want_both, rel=1e-3)
 
 
 def test_mixed_precision_pulses_whole_steps_and_keeps_the_rest():
-    layer = AnalogLinear(2, 1, _spec(), bias=False)
+    layer = AnalogLinear(2, 1, reference_spec(), bias=False)
     rule = MixedPrecisionUpdate(layer, lr=1.0)
     x, d = np.array([[1.0, 0.0]]), np.array([[-2.5 * rule.eps]])  # update of +2.5 eps on weight (0, 0)
     before = layer.tiles[0][0].array.conductance.copy()
@@ -86,7 +75,7 @@ def test_mixed_precision_pulses_whole_steps_and_keeps_the_rest():
 
 
 def test_threshold_update_programs_only_large_updates_closed_loop():
-    layer = AnalogLinear(3, 2, _spec(r_wire=1.0), bias=False, seed=1)
+    layer = AnalogLinear(3, 2, reference_spec(r_wire=1.0), bias=False, seed=1)
     layer.set_weights(np.zeros((3, 2)))
     rule = ThresholdUpdate(layer, lr=1.0, threshold=0.05, iterations=5)
     x = np.array([[1.0, 1.0, 1.0]])

@@ -40,7 +40,7 @@ def lines_relax(params) -> bool:
     return params.r_row > 0 and params.r_col > 0
 
 
-def _tridiagonal(diag: np.ndarray, off: float, rhs: np.ndarray) -> np.ndarray:
+def tridiagonal_lines(diag: np.ndarray, off: float, rhs: np.ndarray) -> np.ndarray:
     """Solve every line's tridiagonal system at once: diag, rhs (lines, cells); off: the coupling of neighbours."""
     k, p = diag.shape
     upper = np.full((k, p), off)
@@ -126,7 +126,7 @@ class LineRelaxation:
             diag = di_dr + 2 * self.g_row
             diag[:, 0] += self.g_row_end - self.g_row
             diag[:, -1] -= self.g_row
-            dr = np.clip(_tridiagonal(diag, -self.g_row, -f), -_DV_LIMIT, _DV_LIMIT)
+            dr = np.clip(tridiagonal_lines(diag, -self.g_row, -f), -_DV_LIMIT, _DV_LIMIT)
             r = r + dr
             f = -(i + di_dr * dr).T  # columns worked on transposed, each column a line
             ct = c.T
@@ -136,7 +136,7 @@ class LineRelaxation:
             diag = -di_dc.T + 2 * self.g_col
             diag[:, -1] += self.g_col_end - self.g_col
             diag[:, 0] -= self.g_col
-            dc = np.clip(_tridiagonal(diag, -self.g_col, -f), -_DV_LIMIT, _DV_LIMIT).T
+            dc = np.clip(tridiagonal_lines(diag, -self.g_col, -f), -_DV_LIMIT, _DV_LIMIT).T
             c = c + dc
             size = max(np.max(np.abs(dr), initial=0.0), np.max(np.abs(dc), initial=0.0))
             if not np.isfinite(size) or size > 2 * last + _V_TOL:

@@ -25,9 +25,9 @@ the leakage of SPICE's GMIN on the other rows' nodes (1e-12 S per node).
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import solve_banded
 
 from ..errors import ConvergenceError
+from .line_relaxation import tridiagonal_lines
 from .transient import _DIFF_H, _DV_LIMIT, _MAX_NEWTON, _V_TOL, level1_nmos
 
 
@@ -129,13 +129,7 @@ class RowLadders:
             diag[:, 0] += 1.0 / self.r_first
             diag[:, 1:] += g
             diag[:, :-1] += g
-            off = np.full((m, n), -g)
-            off[:, -1] = 0.0  # no coupling from one row's last cell to the next row's first
-            bands = np.zeros((3, m * n))
-            bands[0, 1:] = off.ravel()[:-1]
-            bands[1] = diag.ravel()
-            bands[2, :-1] = off.ravel()[:-1]
-            return solve_banded((1, 1), bands, rhs.ravel(), check_finite=False).reshape(m, n)
+            return tridiagonal_lines(diag, -g, rhs)
         if self.r_first == 0:
             return np.zeros((m, n))
         # one node per row: the residual above is the row's KCL spread over its N entries

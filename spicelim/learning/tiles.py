@@ -299,9 +299,7 @@ class DifferentialTile:
 
     def center(self) -> None:
         """Both devices of every pair to the middle of the pair window (weight 0, room to move either way)."""
-        g = np.full(self.array.shape, 0.5 * (self.pairs.g_min + self.pairs.g_max))
-        lo, hi = self.array.cell_device.state_bounds
-        self.array.set_state(np.clip(self.spec.device.state_for_conductance(g, self.spec.v_read), lo, hi))
+        self.set_weights(np.zeros((self.n_in, self.n_out)), centered=True)
 
     def program_weights(self, w, max_pulses: int = 100, progress: bool = False, backend=None,
                         levels: int | None = None) -> ProgrammingReport:
