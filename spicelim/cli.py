@@ -151,6 +151,23 @@ def _demo(args) -> int:
     return 0
 
 
+def _sweep(args) -> int:
+    from .sweeps import SweepSpec, run_sweep
+
+    spec = SweepSpec.from_toml(args.spec)
+    res = run_sweep(spec, args.out, scheduler=args.scheduler, workers=args.workers, progress=not args.json,
+                    retry_failed=not args.keep_failed)
+    summary = {"points": res.points, "skipped": res.skipped, "ran": res.ran, "failed": res.failed,
+               "seconds": res.seconds, "files": [str(f) for f in res.files]}
+    if args.json:
+        _print_json(summary)
+    else:
+        print(f"{res.points} points: {res.skipped} already done, {res.ran} run now ({res.failed} failed) in"
+              f" {res.seconds:.1f} s")
+        print("wrote " + ", ".join(summary["files"]))
+    return 1 if res.failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spicelim", description="Circuit-level crossbar simulation with ngspice.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -231,6 +248,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="no table or progress bars; the JSON line only")
     p.set_defaults(func=_demo)
+    p = sub.add_parser("sweep", help="run a sweep described in a TOML file on Dask; re-running resumes it")
+    p.add_argument("spec", help="the sweep's TOML file: task, [grid], [random] + samples, [fixed], seed, name")
+    p.add_argument("--out", required=True, help="results folder (points/*.parquet, results.parquet, results.csv)")
+    p.add_argument("--workers", type=int, default=2, help="worker processes of the local cluster (default 2)")
+    p.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://host:8786) instead")
+    p.add_argument("--keep-failed", action="store_true", help="do not run points that failed before again")
+    p.add_argument("--json", action="store_true", help="print one JSON summary, no progress bar")
+    p.set_defaults(func=_sweep)
     return parser
 
 

@@ -103,7 +103,7 @@ def test_wheel_installs_and_reads_through_verilog_a(installed):
 def test_python_m_spicelim_runs(installed):
     python, cwd = installed
     res = _run(python, cwd, "-m", "spicelim", "--help")
-    assert res.returncode == 0 and "doctor" in res.stdout and "train" in res.stdout
+    assert res.returncode == 0 and "doctor" in res.stdout and "sweep" in res.stdout
 
 
 def test_test_modules_pass_against_the_installed_wheel(installed):
