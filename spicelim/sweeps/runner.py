@@ -32,9 +32,9 @@ from tqdm import tqdm
 
 from ..errors import EnvironmentProblem, InvalidParameterError
 from ..validation import positive_int, real_number, show
-from .design import DESIGN_PARAMETERS, Point, SweepSpec
+from .design import Point, SweepSpec
 from .store import ResultStore
-from .tasks import SweepTask, plain_metric
+from .tasks import DESIGN_PARAMETERS, SweepTask, plain_metric
 
 #: columns every row has besides the parameters and the metrics
 META_COLUMNS = ("point", "point_id", "seed", "status", "error", "seconds", "worker", "backend", "versions")
