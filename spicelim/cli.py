@@ -168,6 +168,107 @@ def _sweep(args) -> int:
     return 1 if res.failed else 0
 
 
+def _add_array_args(p) -> None:
+    """The options that describe an array, its conductances and its inputs (netlist and read)."""
+    p.add_argument("--rows", type=int, default=4, help="rows M (default 4)")
+    p.add_argument("--cols", type=int, default=4, help="columns N (default 4)")
+    p.add_argument("--cell", choices=["0T1R", "1T1R"], default="0T1R")
+    p.add_argument("--r-wire", type=float, default=0.0, help="ohms per segment of every line (default 0)")
+    p.add_argument("--r-source", type=float, default=0.0, help="driver output resistance, ohms (default 0)")
+    p.add_argument("--conductance", help="M x N conductances in siemens (.npy, or .csv with one row per line)")
+    p.add_argument("--g-min", type=float, default=1e-6, help="without --conductance: uniform random from (S)")
+    p.add_argument("--g-max", type=float, default=2e-5, help="... to (S)")
+    p.add_argument("--inputs", help="B x M input voltages (.npy or .csv; B x N with --transposed)")
+    p.add_argument("--batch", type=int, default=1, help="without --inputs: random vectors (default 1)")
+    p.add_argument("--v-read", type=float, default=0.2, help="... uniform in [0, v_read] volts (default 0.2)")
+    p.add_argument("--transposed", action="store_true", help="drive the columns, sense the rows")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _load_matrix(path: str, what: str) -> np.ndarray:
+    from .errors import InvalidParameterError
+
+    try:
+        if path.endswith(".npy"):
+            return np.atleast_2d(np.load(path, allow_pickle=False))
+        return np.atleast_2d(np.loadtxt(path, delimiter=",", ndmin=2))
+    except (OSError, ValueError) as exc:
+        raise InvalidParameterError(f"cannot read the {what} from {path}: {exc}") from None
+
+
+def _array_case(args):
+    """(CrossbarParams, conductances, inputs) from the array options."""
+    from .params import CrossbarParams
+    from .validation import positive_int, real_number
+
+    params = CrossbarParams(args.rows, args.cols, args.cell, r_row=args.r_wire, r_col=args.r_wire,
+                            r_source=args.r_source)
+    rng = np.random.default_rng(args.seed)
+    if args.conductance:
+        g = _load_matrix(args.conductance, "conductances")
+    else:
+        lo = real_number("--g-min (S)", args.g_min, minimum=0.0, strict=True)
+        hi = real_number("--g-max (S)", args.g_max, minimum=lo)
+        g = rng.uniform(lo, hi, params.shape)
+    n_in = params.cols if args.transposed else params.rows
+    if args.inputs:
+        v = _load_matrix(args.inputs, "inputs")
+    else:
+        v_read = real_number("--v-read (V)", args.v_read, minimum=0.0, strict=True, maximum=100.0)
+        v = rng.uniform(0.0, v_read, (positive_int("--batch", args.batch, maximum=4096), n_in))
+    return params, g, v
+
+
+def _netlist(args) -> int:
+    from .bias import forward, transposed
+    from .netlist import format_read_netlist, write_netlist
+
+    params, g, v = _array_case(args)
+    bias = (transposed if args.transposed else forward)(v, params.rows if args.transposed else params.cols,
+                                                        params.r_source)
+    net = format_read_netlist(params, g, bias, print_results=True, save_rows=args.transposed,
+                              save_cols=not args.transposed)
+    path = write_netlist(args.out, net)
+    _print_json({"netlist": str(path), "rows": params.rows, "cols": params.cols, "cell": params.cell,
+                 "batch": int(bias.batch), "printed": list(net.row_currents if args.transposed else net.col_currents),
+                 "run": f"ngspice -b {path}"})
+    return 0
+
+
+def _read(args) -> int:
+    from .crossbar import Crossbar
+
+    params, g, v = _array_case(args)
+    with Crossbar(params.rows, params.cols, params.cell, r_row=params.r_row, r_col=params.r_col,
+                  r_source=params.r_source, backend=args.backend) as xb:
+        xb.set_conductance(g)
+        out = np.atleast_2d(xb.read(v, transpose=args.transposed))
+    if args.json:
+        _print_json({"backend": args.backend, "currents_A": out.tolist()})
+    else:
+        for row in out:
+            print(",".join(f"{x:.9e}" for x in row))
+    return 0
+
+
+def _validate(args) -> int:
+    from .studies.fast_model_validation import run_validation
+
+    res = run_validation(args.out, sizes=args.sizes, r_wires=args.r_wires, cells=args.cells,
+                         on_off_ratios=args.on_off_ratios, hrs_fractions=args.hrs_fractions, batch=args.batch,
+                         seed=args.seed, workers=args.workers, scheduler=args.scheduler, accuracy=not args.no_accuracy,
+                         accuracy_r_wires=args.accuracy_r_wires, progress=not args.json)
+    if args.json:
+        _print_json({"grid": res["rows"], "accuracy": res["accuracy"], "files": res["files"]})
+    else:
+        print(res["table"])
+        if res["accuracy_table"]:
+            print()
+            print(res["accuracy_table"])
+        print("wrote " + ", ".join(res["files"]))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spicelim", description="Circuit-level crossbar simulation with ngspice.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -248,6 +349,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="no table or progress bars; the JSON line only")
     p.set_defaults(func=_demo)
+    p = sub.add_parser("netlist", help="write the netlist of a described array and its read, for plain ngspice")
+    _add_array_args(p)
+    p.add_argument("--out", required=True, help="the .cir file to write (ngspice -b FILE prints the currents)")
+    p.set_defaults(func=_netlist)
+    p = sub.add_parser("read", help="read a described array on a backend; prints the sensed currents (A) as CSV")
+    _add_array_args(p)
+    p.add_argument("--backend", default="spice", help="spice, fast, ideal or any registered backend")
+    p.add_argument("--json", action="store_true", help="print JSON instead of CSV")
+    p.set_defaults(func=_read)
+    p = sub.add_parser("validate", help="fast read models and closed forms against ngspice: report table and plots")
+    p.add_argument("--out", default="runs/validate", help="output folder (default runs/validate); re-running resumes")
+    p.add_argument("--sizes", type=int, nargs="+", default=[16, 32, 64, 128, 256])
+    p.add_argument("--r-wires", type=float, nargs="+", default=[0.5, 1.0, 2.5], help="ohms per segment")
+    p.add_argument("--cells", nargs="+", default=["0T1R", "1T1R"])
+    p.add_argument("--on-off-ratios", type=float, nargs="+", default=[10.0], help="g_on / g_off")
+    p.add_argument("--hrs-fractions", type=float, nargs="+", default=[0.5], help="fraction of cells in HRS")
+    p.add_argument("--batch", type=int, default=8, help="random input vectors per point (default 8)")
+    p.add_argument("--accuracy-r-wires", type=float, nargs="+", default=[1.0, 2.5, 5.0, 10.0],
+                   help="wire resistances of the trained-network check (default 1 2.5 5 10)")
+    p.add_argument("--no-accuracy", action="store_true", help="skip the trained-network check")
+    p.add_argument("--workers", type=int, default=2, help="Dask worker processes (default 2)")
+    p.add_argument("--scheduler", help="address of a running Dask scheduler instead of a local cluster")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print one JSON object, no progress bar")
+    p.set_defaults(func=_validate)
     p = sub.add_parser("sweep", help="run a sweep described in a TOML file on Dask; re-running resumes it")
     p.add_argument("spec", help="the sweep's TOML file: task, [grid], [random] + samples, [fixed], seed, name")
     p.add_argument("--out", required=True, help="results folder (points/*.parquet, results.parquet, results.csv)")

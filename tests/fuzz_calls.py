@@ -25,6 +25,7 @@ from spicelim.comparison import agreement
 from spicelim.devices import VTEAM, SoftBoundsRRAM, StanfordPKU, Yakopcic, simulate
 from spicelim.devices.nmos import NmosSelector
 from spicelim.errors import SpicelimError
+from spicelim.fast.closed_forms import first_order, series_path
 from spicelim.learning import (
     AnalogLinear,
     DigitalLinear,
@@ -70,7 +71,9 @@ from spicelim.programming import (
 from spicelim.spice import SpiceBackend
 from spicelim.studies.adc_study import run_adc_study
 from spicelim.studies.disturb import half_select_disturb
+from spicelim.studies.fast_model_validation import validation_task
 from spicelim.studies.read_study import run_read_study
+from spicelim.sweeps import SweepSpec, SweepTask, load_results, run_point
 
 TIME_LIMIT_S = 120.0  # longer than any valid call here takes (a 2e5-step transient: about 60 s); past it: a hang
 
@@ -258,6 +261,17 @@ TINY_RUN = {"network": {"sizes": [64, 10]}, "software": {"epochs": 1},
             "data": {"fraction": 0.05}, "arrays": {"rows": 80, "cols": 20}}
 
 
+def _sweep_point(task, **params):
+    """One point of a sweep; a point whose parameters fail the task's check raises, as run_sweep would."""
+    spec = SweepSpec(task, grid={"replicate": [0]}, fixed=params)
+    (point,) = spec.points()
+    spec.task.check({k: v for k, v in point.params.items() if k != "replicate"})
+    row = run_point(point, spec.task)
+    if row["status"] != "ok":
+        raise AssertionError(f"a checked read point failed: {row['error']}")
+    return row
+
+
 def _stanford_read(ea, g_min, g_max, v):
     dev = StanfordPKU(ea=ea, g_min=g_min, g_max=g_max)
     xb = Crossbar(3, 2, device=dev, backend="fast")
@@ -438,6 +452,23 @@ CALLS = [
                extra={"run_dir": st.sampled_from([RUNS / "train", RUNS / "missing" / "train"])}),
     PublicCall("RunConfig.from_dict", lambda raw: RunConfig.from_dict(raw), dict(raw=TINY_RUN),
                extra={"raw": st.fixed_dictionaries({"training": st.fixed_dictionaries({"lr": HOSTILE})})}),
+    PublicCall("SweepSpec", lambda **k: SweepSpec(**k).points(), dict(
+        task="read", grid={"rows": [2, 3], "r_wire": [1.0]}, random={"v_read": {"log": (0.1, 0.2)}}, samples=2,
+        fixed={"cols": 2}, seed=0, name="fuzz"), extra={
+            "grid": st.dictionaries(st.sampled_from(["rows", "r_wire", "bogus"]), HOSTILE, max_size=2),
+            "random": st.dictionaries(st.sampled_from(["v_read", "r_wire"]), HOSTILE, max_size=2)}),
+    PublicCall("SweepTask", lambda **k: SweepTask(**k), dict(name="t", run=lambda p, s, b: {}, defaults={"x": 1},
+                                                             check=None, backend_parameter=None, version=1)),
+    PublicCall("run_point (read task)", lambda **k: _sweep_point("read", **k), dict(
+        rows=3, cols=2, r_wire=1.0, adc_bits=4, tia_r_f=1e4, batch=2, backend="fast", reference="ideal")),
+    PublicCall("run_point (validation task)", lambda **k: _sweep_point(validation_task(), **k), dict(
+        size=3, r_wire=1.0, on_off_ratio=10.0, hrs_fraction=0.5, reference="fast", batch=2)),
+    PublicCall("load_results", lambda path: load_results(path), dict(path=RUNS / "no-sweep")),
+    PublicCall("series_path", lambda params, g, v: series_path(params, g, v), dict(
+        params=CrossbarParams(3, 2, "1T1R", r_row=1.0, r_col=1.0), g=np.full((3, 2), 1e-5), v=np.full(3, 0.1))),
+    PublicCall("first_order", lambda params, g, v: first_order(params, g, v), dict(
+        params=CrossbarParams(3, 2, r_row=1.0, r_col=1.0, r_source=5.0), g=np.full((3, 2), 1e-5),
+        v=np.full((2, 3), 0.1))),
     PublicCall("run_experiment", _in_runs(lambda cfg, run_dir, progress: run_experiment(
         cfg, run_dir=run_dir, progress=progress)["trained_accuracy"]),
                dict(cfg=RunConfig.from_dict(TINY_RUN), run_dir=None, progress=False)),

@@ -47,3 +47,53 @@ def plot_error_vs_size(path: Path, sizes, series: dict[str, list[float]], title:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def plot_validation(rows: list[dict], names: list[str], out: Path) -> list[Path]:
+    """Error against array size (at the middle wire resistance), error against wire resistance (at the
+    largest size), and time per read against error, one line or marker set per model and cell."""
+    plt = _pyplot()
+    cells = sorted({r["cell"] for r in rows})
+    r_wires = sorted({r["r_wire"] for r in rows})
+    sizes = sorted({r["size"] for r in rows})
+    r_mid, n_big = r_wires[len(r_wires) // 2], sizes[-1]
+    files = []
+    for fname, x_key, fixed_key, fixed, xlabel in (
+            ("validation_error_vs_size.png", "size", "r_wire", r_mid, "array size N (N x N)"),
+            ("validation_error_vs_wire.png", "r_wire", "size", n_big, "wire resistance per segment (ohm)")):
+        fig, axes = plt.subplots(1, len(cells), figsize=(5.2 * len(cells), 4.2), squeeze=False, sharey=True)
+        for ax, cell in zip(axes[0], cells):
+            sel = sorted((r for r in rows if r["cell"] == cell and r[fixed_key] == fixed), key=lambda r: r[x_key])
+            for name in names:
+                ys = [max(r[f"{name}_max_error"], 1e-12) for r in sel]
+                ax.plot([r[x_key] for r in sel], ys, marker="o", label=name)
+            ax.set_xscale("log", base=2 if x_key == "size" else 10)
+            ax.set_yscale("log")
+            ax.set_xlabel(xlabel)
+            ax.set_title(f"{cell}, {fixed_key} = {fixed:g}", fontsize=10)
+            ax.grid(True, which="both", alpha=0.3)
+        axes[0][0].set_ylabel("max error / largest ngspice current")
+        axes[0][0].legend(fontsize=8)
+        fig.tight_layout()
+        files.append(out / fname)
+        fig.savefig(files[-1], dpi=120)
+        plt.close(fig)
+    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    for name in [*names, "ngspice"]:
+        if name == "ngspice":
+            xs, ys = [1e-12] * len(rows), [r["reference_s_per_read"] for r in rows]
+        else:
+            xs = [max(r[f"{name}_max_error"], 1e-12) for r in rows]
+            ys = [r[f"{name}_s_per_read"] for r in rows]
+        ax.scatter(xs, ys, s=14, label=name)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("max error / largest ngspice current (ngspice itself drawn at 1e-12)")
+    ax.set_ylabel("seconds per read (one input vector)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    files.append(out / "validation_speed_vs_error.png")
+    fig.savefig(files[-1], dpi=120)
+    plt.close(fig)
+    return files

@@ -25,7 +25,7 @@ from types import MappingProxyType
 import numpy as np
 
 from ..errors import InvalidParameterError
-from ..validation import show
+from ..validation import positive_int, show
 
 #: a parameter every task accepts: a replicate number, which changes the point's id and so its seed
 REPLICATE = "replicate"
@@ -69,9 +69,11 @@ class SweepTask:
             raise InvalidParameterError(f"task {self.name!r}: {', '.join(sorted(reserved))} is a name the sweep"
                                         " design uses; call the parameter something else")
         object.__setattr__(self, "defaults", MappingProxyType(dict(self.defaults)))
-        if self.backend_parameter is not None and self.backend_parameter not in self.defaults:
-            raise InvalidParameterError(f"task {self.name!r}: backend_parameter {self.backend_parameter!r} is not"
-                                        " one of its parameters")
+        if self.backend_parameter is not None and (not isinstance(self.backend_parameter, str)
+                                                   or self.backend_parameter not in self.defaults):
+            raise InvalidParameterError(f"task {self.name!r}: backend_parameter {show(self.backend_parameter)} is"
+                                        " not one of its parameters")
+        object.__setattr__(self, "version", positive_int("task version", self.version))
 
     @property
     def parameters(self) -> tuple[str, ...]:
@@ -223,6 +225,8 @@ def get_task(task) -> SweepTask:
     """The SweepTask itself, or the built-in task of that name."""
     if isinstance(task, SweepTask):
         return task
+    if not isinstance(task, str):
+        raise InvalidParameterError(f"task must be a SweepTask or one of {BUILT_IN}, got {show(task)}")
     if task == "read":
         return READ
     if task == "train":  # (its defaults import the learning package: built only when asked for)
