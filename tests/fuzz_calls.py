@@ -459,8 +459,9 @@ CALLS = [
             "random": st.dictionaries(st.sampled_from(["v_read", "r_wire"]), HOSTILE, max_size=2)}),
     PublicCall("SweepTask", lambda **k: SweepTask(**k), dict(name="t", run=lambda p, s, b: {}, defaults={"x": 1},
                                                              check=None, backend_parameter=None, version=1)),
-    PublicCall("run_point (read task)", lambda **k: _sweep_point("read", **k), dict(
-        rows=3, cols=2, r_wire=1.0, adc_bits=4, tia_r_f=1e4, batch=2, backend="fast", reference="ideal")),
+    PublicCall("run_point (read task)", lambda **k: _sweep_point("read", cols=2, tia_r_f=1e4, batch=2,
+                                                                  reference="ideal", **k),
+               dict(rows=3, r_wire=1.0, adc_bits=4, backend="fast")),
     PublicCall("run_point (validation task)", lambda **k: _sweep_point(validation_task(), **k), dict(
         size=3, r_wire=1.0, on_off_ratio=10.0, hrs_fraction=0.5, reference="fast", batch=2)),
     PublicCall("load_results", lambda path: load_results(path), dict(path=RUNS / "no-sweep")),

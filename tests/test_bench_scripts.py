@@ -64,3 +64,17 @@ def test_hybrid_seeds_reports_what_its_runs_measured(tmp_path):
     assert row["drop_points"] == pytest.approx(100 * (row["baseline"] - row["transfer"]))
     assert row["recovered"] == pytest.approx((row["hybrid"] - row["transfer"]) / (row["baseline"] - row["transfer"]))
     assert row["baseline"] > 0.95 and row["transfer"] < row["baseline"]
+
+
+@pytest.mark.spice
+def test_bench_sweep_on_tiny_points(tmp_path):
+    """Two rounds of 3 tiny ngspice points on 1 and 2 workers: every run gives the same table, the ratio adds up."""
+    out = tmp_path / "bench_sweep.json"
+    res = subprocess.run([sys.executable, str(SCRIPTS / "bench_sweep.py"), "--points", "3", "--size", "4",
+                          "--batch", "2", "--rounds", "2", "--json", str(out)],
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert res.returncode == 0, res.stderr
+    report = json.loads(out.read_text())
+    assert report["same_numbers"] and len(report["runs"]["1"]) == len(report["runs"]["2"]) == 2
+    seconds = {w: sum(r["points_seconds"] for r in runs) for w, runs in report["runs"].items()}
+    assert report["speedup"] == pytest.approx(seconds["1"] / seconds["2"])

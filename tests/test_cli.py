@@ -78,3 +78,45 @@ def test_program_command_rejects_bad_input(tmp_path, capsys, args, match):
     assert main(["program", "--size", "4", *args, "--out", str(tmp_path / "never")]) == 2
     assert match in capsys.readouterr().err
     assert not (tmp_path / "never").exists()
+
+
+def test_netlist_command_runs_in_plain_ngspice_and_matches_read(tmp_path, capsys):
+    from test_golden_spice import printed_currents
+
+    rng = np.random.default_rng(3)
+    np.save(tmp_path / "g.npy", rng.uniform(1e-6, 2e-5, (5, 3)))
+    np.savetxt(tmp_path / "v.csv", rng.uniform(-0.2, 0.2, (2, 5)), delimiter=",")
+    array = ["--rows", "5", "--cols", "3", "--cell", "1T1R", "--r-wire", "2.5", "--r-source", "10",
+             "--conductance", str(tmp_path / "g.npy"), "--inputs", str(tmp_path / "v.csv")]
+    assert main(["netlist", *array, "--out", str(tmp_path / "x.cir")]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["batch"] == 2 and info["run"] == f"ngspice -b {tmp_path / 'x.cir'}"
+    res = subprocess.run(["ngspice", "-b", info["netlist"]], capture_output=True, text=True, cwd=tmp_path,
+                         timeout=120)
+    plain = printed_currents(res.stdout, 3, 2)
+    assert main(["read", *array, "--backend", "spice", "--json"]) == 0
+    spice = np.array(json.loads(capsys.readouterr().out)["currents_A"])
+    np.testing.assert_allclose(plain, spice, rtol=1e-5)  # ngspice prints 7 significant digits
+    assert main(["read", *array, "--backend", "fast"]) == 0
+    fast = np.loadtxt(capsys.readouterr().out.splitlines(), delimiter=",")
+    assert np.max(np.abs(fast - spice)) < 1e-4 * np.max(np.abs(spice))  # the linearised selector (README: up to 3e-5)
+
+
+@pytest.mark.parametrize("args,match", [(["--rows", "0"], "rows"), (["--conductance", "missing.npy"], "cannot read"),
+                                        (["--inputs", "bad.csv"], "cannot read"), (["--batch", "0"], "batch")])
+def test_netlist_command_rejects_bad_input(tmp_path, capsys, args, match):
+    assert main(["netlist", *args, "--out", str(tmp_path / "x.cir")]) == 2
+    assert match in capsys.readouterr().err
+    assert not (tmp_path / "x.cir").exists()
+
+
+def test_validate_command(tmp_path, capsys):
+    out = tmp_path / "v"
+    assert main(["validate", "--out", str(out), "--sizes", "4", "--r-wires", "2", "--cells", "0T1R",
+                 "--no-accuracy", "--workers", "1", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    (row,) = res["grid"]
+    assert row["size"] == 4 and row["fast_max_error"] < 1e-6 and row["ideal_max_error"] > 0
+    assert (out / "validation.md").exists() and res["accuracy"] == []
+    assert main(["validate", "--out", str(tmp_path / "w"), "--sizes", "0", "--no-accuracy"]) == 2
+    assert "size" in capsys.readouterr().err and not (tmp_path / "w").exists()
