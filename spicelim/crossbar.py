@@ -41,6 +41,7 @@ from .validation import (
     choice,
     finite_array,
     index,
+    non_negative_int,
     real_number,
     show,
 )
@@ -233,6 +234,17 @@ class Crossbar:
             "variability": self.variation.state_dict(),
             "readout": self.readout.state_dict(),
         }
+
+    def reseed_read_noise(self, seed: int) -> None:
+        """Start the random streams of reads (device read noise, TIA and ADC noise) afresh from `seed`.
+
+        For reads that must not depend on what the array read before, e.g. batches of a test set
+        read by copies of one array on several workers in any order: each batch reseeds from its
+        own seed. Device states and the programming (cycle-to-cycle) stream are not touched.
+        """
+        read_seq, periphery_seq = np.random.SeedSequence(non_negative_int("seed", seed)).spawn(2)
+        self.variation.reseed_read_noise(read_seq)
+        self.readout.reseed(periphery_seq)
 
     def load_state_dict(self, state: dict) -> None:
         """Restore a state_dict() of an array built with the same arguments; the array then continues exactly.

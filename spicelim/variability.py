@@ -207,6 +207,10 @@ class DeviceVariation:
         return sigma * np.sqrt(var) * self.read_noise_rng.standard_normal(var.shape)
 
     # ------------------------------------------------------------------ saving
+    def reseed_read_noise(self, seed: np.random.SeedSequence) -> None:
+        """Start the read-noise stream afresh from `seed` (see Crossbar.reseed_read_noise)."""
+        self.read_noise_rng = np.random.default_rng(seed)
+
     def state_dict(self) -> dict:
         """Stuck map, spread parameters and the states of the noise streams, as plain values."""
         return {"stuck": np.array(self.stuck), "cell_params": {k: np.array(v) for k, v in self.cell_params.items()},

@@ -36,6 +36,7 @@ from spicelim.learning import (
     make_dataset,
     read_idx,
 )
+from spicelim.learning.evaluate import evaluate_on_arrays
 from spicelim.learning.experiment import RunConfig, run_experiment
 from spicelim.learning.rules import RULES
 from spicelim.netlist import format_read_netlist, safe_name, safe_text
@@ -225,6 +226,13 @@ def _slot_layer():
     layer = AnalogLinear(3, 2, TileSpec(max_rows=3, max_cols=2, r_wire=1.0, backend="fast-slots"), seed=0)
     layer.set_weights(np.full((3, 2), 0.3))
     return layer
+
+
+def _evaluate(x, y, batch, backend):
+    """A 3-2 layer on a 2 x 2 grid of tiles, evaluated on Dask (one worker) into a fresh folder."""
+    net = Network([_slot_layer()], "relu")
+    return evaluate_on_arrays(net, x, y, Path(mkdtemp(dir=RUNS)) / "eval", backend=backend, batch=batch, workers=1,
+                              progress=False).accuracy
 
 
 def _rule_step(rule, lr, x, d):
@@ -465,6 +473,8 @@ CALLS = [
     PublicCall("run_point (validation task)", lambda **k: _sweep_point(validation_task(), **k), dict(
         size=3, r_wire=1.0, on_off_ratio=10.0, hrs_fraction=0.5, reference="fast", batch=2)),
     PublicCall("load_results", lambda path: load_results(path), dict(path=RUNS / "no-sweep")),
+    PublicCall("evaluate_on_arrays", _evaluate, dict(x=np.full((3, 3), 0.5), y=np.array([0, 1, 1]), batch=2,
+                                                     backend="fast")),
     PublicCall("series_path", lambda params, g, v: series_path(params, g, v), dict(
         params=CrossbarParams(3, 2, "1T1R", r_row=1.0, r_col=1.0), g=np.full((3, 2), 1e-5), v=np.full(3, 0.1))),
     PublicCall("first_order", lambda params, g, v: first_order(params, g, v), dict(

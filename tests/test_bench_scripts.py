@@ -78,3 +78,18 @@ def test_bench_sweep_on_tiny_points(tmp_path):
     assert report["same_numbers"] and len(report["runs"]["1"]) == len(report["runs"]["2"]) == 2
     seconds = {w: sum(r["points_seconds"] for r in runs) for w, runs in report["runs"].items()}
     assert report["speedup"] == pytest.approx(seconds["1"] / seconds["2"])
+
+
+@pytest.mark.spice
+@pytest.mark.slow
+def test_bench_test_set_on_a_tiny_network(tmp_path):
+    """784-4-10 on 128 x 128 tiles, 6 test images: ngspice on 1 and 2 workers agree with each other."""
+    out = tmp_path / "bench_test_set.json"
+    res = subprocess.run([sys.executable, str(SCRIPTS / "bench_test_set.py"), "--hidden", "4", "--images", "6",
+                          "--batch", "3", "--calibration", "8", "--out", str(tmp_path / "runs"), "--json", str(out)],
+                         capture_output=True, text=True, timeout=600, check=False)
+    assert res.returncode == 0, res.stderr[-3000:]
+    report = json.loads(out.read_text())
+    one, two = report["runs"]["1"], report["runs"]["2"]
+    assert one["accuracy"] == two["accuracy"] and one["tasks_run"] == two["tasks_run"] == 8 * 2
+    assert report["speedup"] == pytest.approx(two["images_per_second"] / one["images_per_second"])

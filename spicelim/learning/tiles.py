@@ -321,10 +321,13 @@ class DifferentialTile:
                             v_read=self.spec.v_read, backend=backend, progress=progress)
 
     # ------------------------------------------------------------------ reads
-    def forward(self, x) -> np.ndarray:
-        """x (B, n_in) or (n_in,) -> x W (B, n_out) or (n_out,), read on the array."""
+    def forward(self, x, backend=None) -> np.ndarray:
+        """x (B, n_in) or (n_in,) -> x W (B, n_out) or (n_out,), read on the array.
+
+        backend: a name or an ArrayBackend to read on (default: the array's).
+        """
         v, s, single = _scaled("x (tile inputs)", x, self.n_in)
-        i = read_signed(self.array, v * self.spec.v_read, subtraction=self.spec.subtraction,
+        i = read_signed(self.array, v * self.spec.v_read, backend=backend, subtraction=self.spec.subtraction,
                         full_scale=self._pair_full_scale())
         y = i * (s / (self.spec.v_read * self.gain))[:, None]
         return y[0] if single else y

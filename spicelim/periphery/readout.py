@@ -51,6 +51,14 @@ class Readout:
         self._adc_rng = None if adc is None else adc.noise_stream()
         self._full_scale: dict[str, np.ndarray | None] = dict.fromkeys(DIRECTIONS)
 
+    def reseed(self, seed: np.random.SeedSequence) -> None:
+        """Start the TIA and ADC noise streams afresh from `seed` (see Crossbar.reseed_read_noise)."""
+        tia_seq, adc_seq = seed.spawn(2)
+        if self._tia_rng is not None:
+            self._tia_rng = np.random.default_rng(tia_seq)
+        if self._adc_rng is not None:
+            self._adc_rng = np.random.default_rng(adc_seq)
+
     # ------------------------------------------------------------------ before the backend
     def terminals(self, batch: int, lines: int, transpose: bool, injected: np.ndarray | None = None,
                   quantizer: bool = False) -> SenseTerminals:

@@ -28,7 +28,7 @@ from ..validation import path_value
 FORMAT = 1
 
 
-def _atomic_write(path: Path, write) -> None:
+def atomic_write(path: Path, write) -> None:
     """write(temporary path) then rename it to `path`; the temporary file is removed on failure."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
@@ -72,7 +72,7 @@ class ResultStore:
         self.points_dir.mkdir(parents=True, exist_ok=True)
         meta = self.path / "sweep.json"
         if not meta.exists():
-            _atomic_write(meta, lambda tmp: Path(tmp).write_text(self._meta_text))
+            atomic_write(meta, lambda tmp: Path(tmp).write_text(self._meta_text))
 
     def finished(self) -> dict[str, str]:
         """{point id: status ("ok" or "failed")} of every point with a result file."""
@@ -84,7 +84,7 @@ class ResultStore:
     def write(self, row: dict) -> None:
         """Save one point's row (replacing an earlier result of that point)."""
         table = pa.Table.from_pylist([row])
-        _atomic_write(self.points_dir / f"{row['point_id']}.parquet", lambda tmp: pq.write_table(table, tmp))
+        atomic_write(self.points_dir / f"{row['point_id']}.parquet", lambda tmp: pq.write_table(table, tmp))
 
     def table(self) -> pa.Table:
         """Every saved row, in design order (one column per parameter, metric and piece of metadata)."""
@@ -95,9 +95,18 @@ class ResultStore:
         self.create()
         table = self.table()
         parquet, csv = self.path / "results.parquet", self.path / "results.csv"
-        _atomic_write(parquet, lambda tmp: pq.write_table(table, tmp))
-        _atomic_write(csv, lambda tmp: pacsv.write_csv(table, tmp))
+        atomic_write(parquet, lambda tmp: pq.write_table(table, tmp))
+        atomic_write(csv, lambda tmp: pacsv.write_csv(_flat(table), tmp))
         return parquet, csv
+
+
+def _flat(table: pa.Table) -> pa.Table:
+    """The table with list columns (array metrics) as JSON text, which CSV can hold."""
+    for k, field in enumerate(table.schema):
+        if pa.types.is_list(field.type) or pa.types.is_large_list(field.type):
+            text = pa.array([None if v is None else json.dumps(v) for v in table.column(k).to_pylist()], pa.string())
+            table = table.set_column(k, field.name, text)
+    return table
 
 
 def load_results(path) -> pa.Table:

@@ -236,7 +236,15 @@ def get_task(task) -> SweepTask:
 
 
 def plain_metric(name: str, value):
-    """A metric value as a float, int, bool or string; anything else is refused with the metric's name."""
+    """A metric value as a float, int, bool, string, or nested lists of finite floats (from an array);
+    anything else is refused with the metric's name."""
+    if isinstance(value, (np.ndarray, list, tuple)):
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "iuf" or arr.ndim == 0 or arr.ndim > 2:
+            raise InvalidParameterError(f"metric {name} must be a 1-D or 2-D array of numbers, got {show(value)}")
+        if not np.all(np.isfinite(arr)):
+            raise InvalidParameterError(f"metric {name} holds non-finite values")
+        return arr.astype(float).tolist()
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, numbers.Integral):
