@@ -255,7 +255,8 @@ def _validate(args) -> int:
     from .studies.fast_model_validation import run_validation
 
     res = run_validation(args.out, sizes=args.sizes, r_wires=args.r_wires, cells=args.cells,
-                         on_off_ratios=args.on_off_ratios, hrs_fractions=args.hrs_fractions, batch=args.batch,
+                         on_off_ratios=args.on_off_ratios, hrs_fractions=args.hrs_fractions, devices=args.devices,
+                         batch=args.batch,
                          seed=args.seed, workers=args.workers, scheduler=args.scheduler, accuracy=not args.no_accuracy,
                          accuracy_r_wires=args.accuracy_r_wires, progress=not args.json)
     if args.json:
@@ -365,6 +366,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cells", nargs="+", default=["0T1R", "1T1R"])
     p.add_argument("--on-off-ratios", type=float, nargs="+", default=[10.0], help="g_on / g_off")
     p.add_argument("--hrs-fractions", type=float, nargs="+", default=[0.5], help="fraction of cells in HRS")
+    p.add_argument("--devices", nargs="+", default=["resistor"],
+                   help="resistor, yao2020, vteam, stanford-pku (memristor models in every cell; default resistor)")
     p.add_argument("--batch", type=int, default=8, help="random input vectors per point (default 8)")
     p.add_argument("--accuracy-r-wires", type=float, nargs="+", default=[1.0, 2.5, 5.0, 10.0],
                    help="wire resistances of the trained-network check (default 1 2.5 5 10)")

@@ -46,6 +46,21 @@ def test_a_point_measures_each_model_against_the_reference():
     assert all(row[f"{m}_s_per_read"] > 0 for m in DEFAULT_CANDIDATES)
 
 
+@pytest.mark.parametrize("device, g_on", [("yao2020", 1.5e-5), ("stanford-pku", 5e-5)])
+def test_device_cells_are_set_to_the_binary_levels(device, g_on):
+    """Memristor cells at the HRS/LRS conductances (chord, at the read voltage): the ideal model is their
+    v @ G, and with a linear I-V (the soft-bounds preset) the fast backend is exact against itself."""
+    point, task = _point(validation_task(), size=5, r_wire=2.0, batch=3, reference="fast", device=device,
+                         g_on=g_on, on_off_ratio=5.0)
+    row = run_point(point, task)
+    assert row["status"] == "ok", row["error"]
+    assert row["on_off_effective"] == pytest.approx(5.0, rel=1e-6)
+    assert row["fast_max_error"] == 0
+    clipped = run_point(*_point(validation_task(), size=5, batch=3, reference="fast", device=device,
+                                g_on=1.0, on_off_ratio=1e6))  # beyond the window: clipped into it
+    assert clipped["status"] == "ok" and 1 < clipped["on_off_effective"] < 1e6 and 0 < row["first-order_max_error"] < row["ideal_max_error"]
+
+
 def test_bad_models_and_points_are_refused(tmp_path):
     with pytest.raises(InvalidParameterError, match="name"):
         validation_task({"bad name!": lambda p, g, v: v @ g})
@@ -85,7 +100,7 @@ def test_report_against_ngspice(tmp_path):
     files = [p.rsplit("/", 1)[1] for p in res["files"]]
     assert files == ["validation.md", "validation.json", "validation_error_vs_size.png",
                      "validation_error_vs_wire.png", "validation_speed_vs_error.png"]
-    assert "| 8 | 1T1R | 10 |" in (tmp_path / "v" / "validation.md").read_text()
+    assert "| resistor | 10 | 0.5 | 8 | 1T1R | 10 |" in (tmp_path / "v" / "validation.md").read_text()
     assert json.loads((tmp_path / "v" / "validation.json").read_text())["models"] == list(DEFAULT_CANDIDATES)
     again = run_validation(tmp_path / "v", sizes=(4, 8), r_wires=(1.0, 10.0), cells=("0T1R", "1T1R"), batch=4,
                            workers=1, accuracy=False, progress=False)  # resumes: nothing to run

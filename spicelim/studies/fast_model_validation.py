@@ -2,7 +2,9 @@
 
 Every grid point is a square array (size x size, passive or 1T1R) with wire resistance r_wire per
 segment, whose cells are each in HRS (probability hrs_fraction) or LRS, with g_on / g_off =
-on_off_ratio; a batch of random inputs is read by the reference (ngspice) and by every candidate
+on_off_ratio; the cells are resistors or memristor models ("device": the TaOx/HfOx preset, VTEAM,
+Stanford-PKU), whose states are set to those conductances at the read voltage (clipped into the
+device's window; the row records the ratio that results); a batch of random inputs is read by the reference (ngspice) and by every candidate
 model. Candidates are backends by name ("ideal", "fast" or any registered backend) or functions
 f(params, g, v) -> column currents: by default the two published closed forms of
 spicelim.fast.closed_forms ("series-path", NeuroSim's per-cell wire path; "first-order", CrossSim's
@@ -35,7 +37,7 @@ from ..sweeps import SweepSpec, SweepTask, run_sweep
 from ..validation import show
 
 DEFAULT_CANDIDATES = ("ideal", "fast", "series-path", "first-order")
-POINT_DEFAULTS = {"models": list(DEFAULT_CANDIDATES), "reference": "spice", "size": 32, "cell": "0T1R", "r_wire": 1.0, "r_source": 0.0, "g_on": 2e-5, "on_off_ratio": 10.0,
+POINT_DEFAULTS = {"models": list(DEFAULT_CANDIDATES), "reference": "spice", "device": "resistor", "size": 32, "cell": "0T1R", "r_wire": 1.0, "r_source": 0.0, "g_on": 2e-5, "on_off_ratio": 10.0,
                   "hrs_fraction": 0.5, "v_read": 0.2, "batch": 8}
 METRICS = ("max_error", "mean_error", "s_per_read")
 
@@ -57,9 +59,27 @@ def _candidates(models) -> dict:
     return out
 
 
-def _binary_conductances(p: Mapping, rng, shape) -> np.ndarray:
-    g_off = p["g_on"] / p["on_off_ratio"]
-    return np.where(rng.random(shape) < p["hrs_fraction"], g_off, p["g_on"])
+def _devices() -> dict:
+    """Device models a grid point may hold instead of resistors (their default parameters)."""
+    from ..devices import VTEAM, StanfordPKU
+    from ..devices.presets import yao2020_taox_hfox
+
+    return {"yao2020": yao2020_taox_hfox, "vteam": VTEAM, "stanford-pku": StanfordPKU}
+
+
+def _levels(p: Mapping, device) -> tuple[float, float]:
+    """(HRS, LRS) conductances at the read voltage: g_on and g_on / on_off_ratio, clipped into a device's window."""
+    g_on, g_off = p["g_on"], p["g_on"] / p["on_off_ratio"]
+    if device is None:
+        return g_off, g_on
+    window = device.conductance(np.array(device.state_bounds), p["v_read"])
+    lo, hi = float(np.min(window)), float(np.max(window))
+    return min(max(g_off, lo), hi), min(max(g_on, lo), hi)
+
+
+def _binary_conductances(p: Mapping, rng, shape, device=None) -> np.ndarray:
+    g_off, g_on = _levels(p, device)
+    return np.where(rng.random(shape) < p["hrs_fraction"], g_off, g_on)
 
 
 def _check(p: Mapping) -> None:
@@ -73,14 +93,16 @@ def _check(p: Mapping) -> None:
     real_number("hrs_fraction", p["hrs_fraction"], minimum=0.0, maximum=1.0)
     real_number("v_read (V)", p["v_read"], minimum=0.0, strict=True, maximum=10.0)
     choice("reference", p["reference"], backend_names())
+    choice("device", p["device"], ("resistor", *_devices()))
     _array(p, None).close()
 
 
 def _array(p: Mapping, backends):
     from ..crossbar import Crossbar
 
+    device = None if p["device"] == "resistor" else _devices()[p["device"]]()
     return Crossbar(p["size"], p["size"], p["cell"], r_row=p["r_wire"], r_col=p["r_wire"], r_source=p["r_source"],
-                    read_voltage=p["v_read"], backend="ideal", backends=backends)
+                    device=device, read_voltage=p["v_read"], backend="ideal", backends=backends)
 
 
 def _timed(read: Callable[[], np.ndarray]) -> tuple[np.ndarray, float]:
@@ -100,11 +122,16 @@ def validation_task(models=None) -> SweepTask:
     def run(p, seed, backends):
         rng = np.random.default_rng(seed)
         with _array(p, backends) as xb:
-            g = _binary_conductances(p, rng, xb.shape)
-            xb.set_conductance(g)
+            g = _binary_conductances(p, rng, xb.shape, xb.device)
+            if xb.device is None:
+                xb.set_conductance(g)
+            else:  # devices at the states of those conductances; the models see the chord conductances
+                xb.set_state(xb.device.state_for_conductance(g, p["v_read"]))
+                g = xb.conductance
             v = rng.uniform(0.0, p["v_read"], (p["batch"], xb.shape[0]))
             ref, ref_s = _timed(lambda: xb.read(v, backend=p["reference"]))
-            row = {"reference_s_per_read": ref_s / p["batch"],
+            g_off, g_on = _levels(p, xb.device)
+            row = {"reference_s_per_read": ref_s / p["batch"], "on_off_effective": g_on / g_off,
                    "eps": float((p["r_source"] + p["r_wire"] * p["size"] / 2) * np.mean(g.sum(axis=1)))}
             for name, model in candidates.items():
                 if isinstance(model, str):
@@ -123,7 +150,8 @@ def validation_task(models=None) -> SweepTask:
 
 
 def run_validation(out_dir="runs/validate", *, sizes=(16, 32, 64, 128, 256), r_wires=(0.5, 1.0, 2.5),
-                   cells=("0T1R", "1T1R"), on_off_ratios=(10.0,), hrs_fractions=(0.5,), batch: int = 8,
+                   cells=("0T1R", "1T1R"), on_off_ratios=(10.0,), hrs_fractions=(0.5,), devices=("resistor",),
+                   batch: int = 8,
                    models=None, reference: str = "spice", seed: int = 0, workers: int = 2, scheduler=None,
                    accuracy: bool = True, accuracy_r_wires=(1.0, 2.5, 5.0, 10.0), progress: bool = True) -> dict:
     """Run the grid as a resumable sweep in out_dir/points, the network check, and write the report."""
@@ -131,7 +159,8 @@ def run_validation(out_dir="runs/validate", *, sizes=(16, 32, 64, 128, 256), r_w
     task = validation_task(models)
     names = list(_candidates(models))
     spec = SweepSpec(task, grid={"size": list(sizes), "r_wire": list(r_wires), "cell": list(cells),
-                                 "on_off_ratio": list(on_off_ratios), "hrs_fraction": list(hrs_fractions)},
+                                 "on_off_ratio": list(on_off_ratios), "hrs_fraction": list(hrs_fractions),
+                                 "device": list(devices)},
                      fixed={"batch": batch, "models": names, "reference": reference}, seed=seed, name="validate")
     sweep = run_sweep(spec, out / "sweep", workers=workers, scheduler=scheduler, progress=progress)
     failed = [r for r in sweep.table.to_pylist() if r["status"] != "ok"]
@@ -190,14 +219,17 @@ def write_report(rows: list[dict], accuracy_rows: list[dict], names: list[str], 
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    lines = ["| size | cell | r_wire (ohm) | eps | " + " | ".join(f"{n} max / mean (%)" for n in names)
+    lines = ["| device | on/off | HRS fraction | size | cell | r_wire (ohm) | eps | "
+             + " | ".join(f"{n} max / mean (%)" for n in names)
              + " | ngspice s/read | " + " | ".join(f"{n} s/read" for n in names) + " |",
-             "|" + "---|" * (4 + 2 * len(names) + 1)]
-    for r in sorted(rows, key=lambda r: (r["cell"], r["r_wire"], r["size"], r["on_off_ratio"], r["hrs_fraction"])):
+             "|" + "---|" * (7 + 2 * len(names) + 1)]
+    order = ("device", "on_off_ratio", "hrs_fraction", "cell", "r_wire", "size")
+    for r in sorted(rows, key=lambda r: tuple(r[k] for k in order)):
         errs = " | ".join(f"{100 * r[f'{n}_max_error']:.3g} / {100 * r[f'{n}_mean_error']:.3g}" for n in names)
         times = " | ".join(f"{r[f'{n}_s_per_read']:.2g}" for n in names)
-        lines.append(f"| {r['size']} | {r['cell']} | {r['r_wire']:g} | {r['eps']:.3g} | {errs} |"
-                     f" {r['reference_s_per_read']:.2g} | {times} |")
+        lines.append(f"| {r['device']} | {r['on_off_effective']:.3g} | {r['hrs_fraction']:g} | {r['size']} |"
+                     f" {r['cell']} | {r['r_wire']:g} | {r['eps']:.3g} | {errs} | {r['reference_s_per_read']:.2g} |"
+                     f" {times} |")
     table = "\n".join(lines)
     acc_table = ""
     if accuracy_rows:
@@ -207,7 +239,10 @@ def write_report(rows: list[dict], accuracy_rows: list[dict], names: list[str], 
             acc_lines.append(f"| {a['cell']} | {a['r_wire']:g} | {100 * a['software']:.2f} | {100 * a['reference']:.2f}"
                              " | " + " | ".join(f"{100 * a[n]:.2f}" for n in names) + " |")
         acc_table = "\n".join(acc_lines)
-    files = [out / "validation.md", out / "validation.json", *plot_validation(rows, names, out)]
+    # the plots show the grid's first device, on/off ratio and HRS fraction
+    first = tuple(rows[0][k] for k in ("device", "on_off_ratio", "hrs_fraction")) if rows else None
+    plotted = [r for r in rows if tuple(r[k] for k in ("device", "on_off_ratio", "hrs_fraction")) == first]
+    files = [out / "validation.md", out / "validation.json", *plot_validation(plotted, names, out)]
     files[0].write_text("# Fast read models against ngspice\n\nError relative to the largest ngspice current.\n\n"
                         + table + "\n" + ("\n## Test accuracy, digits 64-32-10, first layer on a 64x64 array\n\n"
                                           + acc_table + "\n" if acc_table else ""))
