@@ -12,22 +12,31 @@ def _doctor(args) -> int:
     from .doctor import run_doctor
 
     checks = run_doctor()
+    bad = [c for c in checks if not c.ok]
+    if args.json:
+        _print_json({"ok": not bad, "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail, "fix": c.fix}
+                                                for c in checks]})
+        return 1 if bad else 0
     width = max(len(c.name) for c in checks)
     for c in checks:
         print(f"{'ok  ' if c.ok else 'FAIL'} {c.name:<{width}}  {c.detail}")
         if not c.ok and c.fix:
             print(f"     {'':<{width}}  fix: {c.fix}")
-    bad = [c for c in checks if not c.ok]
     print("all checks passed" if not bad else f"{len(bad)} check(s) failed")
     return 1 if bad else 0
 
 
 def _read_study(args) -> int:
+    import contextlib
+
     from .studies.read_study import run_read_study
 
-    run_read_study(out_dir=args.out, map_size=args.map_size, sizes=tuple(args.sizes), r_wire=args.r_wire,
-                   batch=args.batch, seed=args.seed, reference_max_size=args.reference_max_size, model=args.model,
-                   reference=args.reference)
+    with contextlib.redirect_stdout(sys.stderr if args.json else sys.stdout):  # (the study prints its tables)
+        rows = run_read_study(out_dir=args.out, map_size=args.map_size, sizes=tuple(args.sizes), r_wire=args.r_wire,
+                              batch=args.batch, seed=args.seed, reference_max_size=args.reference_max_size,
+                              model=args.model, reference=args.reference)
+    if args.json:
+        _print_json({"sizes": rows})
     return 0
 
 
@@ -60,8 +69,11 @@ def _device_curves(args) -> int:
     res = device_curves(dev, args.out, pulses=args.pulses, **opts)
     g = {k: np.asarray(v) for k, v in res["ltp_ltd"].items()}
     ref = g["numpy"]
-    for label, values in g.items():
-        dev = agreement(values, ref, scale=np.ptp(ref)).max_rel
+    deviation = {label: agreement(values, ref, scale=np.ptp(ref)).max_rel for label, values in g.items()}
+    if args.json:
+        _print_json({"ltp_ltd": res["ltp_ltd"], "max_deviation_from_numpy": deviation, "files": res["files"]})
+        return 0
+    for label, dev in deviation.items():
         print(f"{label:>12}: conductance after each pulse, max deviation from numpy {100 * dev:.3f} % of the swing")
     print("wrote " + ", ".join(res["files"]))
     return 0
@@ -72,6 +84,9 @@ def _program(args) -> int:
 
     res = run_programming_study(args.out, size=args.size, backend=args.backend, r_wire=args.r_wire, c2c=args.c2c,
                                 d2d=args.d2d, stuck=args.stuck, max_pulses=args.max_pulses, seed=args.seed)
+    if args.json:
+        _print_json(res)
+        return 0
     for label, m in res["methods"].items():
         print(f"{label:>12}: {100 * m['healthy_within_tolerance']:.2f} % of healthy cells within"
               f" {res['tolerance_S'] * 1e6:.2f} uS, {m['mean_pulses']:.1f} pulses per cell (max {m['max_pulses']}),"
@@ -101,8 +116,11 @@ def _disturb_study(args) -> int:
     study = half_select_disturb(dev, (args.size, args.size), amplitudes=args.amplitudes or amplitudes,
                                 n_pulses=args.pulses, backend=args.backend, r_wire=args.r_wire, timing=timing,
                                 target=args.target)
-    print(format_table(study))
     files = write_disturb_study(study, args.out)
+    if args.json:
+        _print_json({**study.to_json(), "files": files})
+        return 0
+    print(format_table(study))
     print("wrote " + ", ".join(str(f) for f in files))
     return 0
 
@@ -113,15 +131,34 @@ def _adc_study(args) -> int:
     res = run_adc_study(out_dir=args.out, bits=args.bits, r_wires=args.r_wires, sizes=args.sizes, batch=args.batch,
                         backend=args.backend, check_backend=None if args.check_backend == "none" else args.check_backend,
                         check_max_size=args.check_max_size, seed=args.seed, margin=args.margin)
+    if args.json:
+        _print_json(res)
+        return 0
     print(format_table(res))
     print("wrote " + ", ".join(res["files"]))
     return 0
 
 
+def _plain(obj):
+    """json.dumps fallback: numpy values, paths and dataclasses as plain JSON."""
+    import dataclasses
+    from pathlib import Path
+
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, Path):
+        return str(obj)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    raise TypeError(f"{type(obj).__name__} is not JSON")
+
+
 def _print_json(obj) -> None:
     import json
 
-    print(json.dumps(obj, sort_keys=True))
+    print(json.dumps(obj, sort_keys=True, default=_plain))
 
 
 def _train(args) -> int:
@@ -274,6 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spicelim", description="Circuit-level crossbar simulation with ngspice.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("doctor", help="check ngspice (KLU, OSDI), libngspice, openvaf-r and PySpice; run a 2x2 read")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_doctor)
     p = sub.add_parser("read-study", help="IR-drop map and read error versus array size (plots and a table)")
     p.add_argument("--out", default="runs/read-study", help="output folder (default: runs/read-study)")
@@ -286,6 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference-max-size", type=int, default=128,
                    help="largest size also solved by the reference backend (default 128)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print one JSON object (the numbers the files hold)")
     p.set_defaults(func=_read_study)
     p = sub.add_parser("device-curves", help="pinched hysteresis and conductance-vs-pulse curves of a device model")
     p.add_argument("--model", choices=sorted(CURVE_DEFAULTS), default="vteam")
@@ -296,6 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reset-amplitude", type=float, help="volts (default: -1, stanford-pku -1.3)")
     p.add_argument("--pulse-width", type=float, help="seconds (default: 1e-6, stanford-pku 2e-8)")
     p.add_argument("--pulses", type=int, default=20, help="pulses of each polarity (default 20)")
+    p.add_argument("--json", action="store_true", help="print one JSON object (the numbers the files hold)")
     p.set_defaults(func=_device_curves)
     p = sub.add_parser("program", help="write-verify vs open-loop programming of a 1T1R array (TaOx/HfOx preset)")
     p.add_argument("--out", default="runs/program")
@@ -307,6 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stuck", type=float, default=0.01, help="fraction of stuck cells, half on, half off (default 0.01)")
     p.add_argument("--max-pulses", type=int, default=60, help="pulse budget per cell (default 60)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print one JSON object (the numbers the files hold)")
     p.set_defaults(func=_program)
     p = sub.add_parser("disturb-study", help="half-select disturb of a passive array under the V/2 and V/3 schemes")
     p.add_argument("--model", choices=DISTURB_MODELS, default="soft-bounds")
@@ -321,6 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--r-wire", type=float, default=2.5, help="wire resistance per segment, ohms (default 2.5)")
     p.add_argument("--target", choices=["cell", "row"], default="cell",
                    help="program the centre cell or its whole row (default cell)")
+    p.add_argument("--json", action="store_true", help="print one JSON object (the numbers the files hold)")
     p.set_defaults(func=_disturb_study)
     p = sub.add_parser("adc-study", help="signed VMM error and energy versus ADC bits, wire resistance and array size")
     p.add_argument("--out", default="runs/adc-study", help="output folder (default: runs/adc-study)")
@@ -338,6 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--margin", type=float, default=1.25,
                    help="ADC full scale / largest calibration output, per column (default 1.25)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print one JSON object (the numbers the files hold)")
     p.set_defaults(func=_adc_study)
     p = sub.add_parser("train", help="train a network on simulated arrays from a TOML configuration")
     p.add_argument("--config", required=True, help="the run's TOML file (see README: Learning on the arrays)")

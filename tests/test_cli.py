@@ -120,3 +120,19 @@ def test_validate_command(tmp_path, capsys):
     assert (out / "validation.md").exists() and res["accuracy"] == []
     assert main(["validate", "--out", str(tmp_path / "w"), "--sizes", "0", "--no-accuracy"]) == 2
     assert "size" in capsys.readouterr().err and not (tmp_path / "w").exists()
+
+
+def test_json_output_of_the_studies(tmp_path, capsys):
+    """--json prints one JSON object on stdout (the tables go to stderr) with the numbers the files hold."""
+    assert main(["doctor", "--json"]) == 0
+    doctor = json.loads(capsys.readouterr().out)
+    assert doctor["ok"] and {"ngspice KLU", "2x2 test read"} <= {c["name"] for c in doctor["checks"]}
+    out = tmp_path / "study"
+    assert main(["read-study", "--out", str(out), "--map-size", "4", "--sizes", "4", "--batch", "2", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["sizes"] == json.loads((out / "read_error_vs_size.json").read_text())
+    assert main(["program", "--out", str(tmp_path / "p"), "--size", "4", "--json"]) == 0
+    program = json.loads(capsys.readouterr().out)
+    saved = json.loads((tmp_path / "p" / "programming.json").read_text())
+    assert program["methods"]["write-verify"]["healthy_within_tolerance"] == \
+        saved["methods"]["write-verify"]["healthy_within_tolerance"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import platform
 import socket
 import subprocess
@@ -147,15 +148,9 @@ def run_point(point: Point, task: SweepTask, backends=None) -> dict:
         if own is not None:
             own.close()
     backend = params.get(task.backend_parameter) if task.backend_parameter else None
-    row.update(seconds=time.perf_counter() - t0, worker=f"{socket.gethostname()}:{_pid()}",
+    row.update(seconds=time.perf_counter() - t0, worker=f"{socket.gethostname()}:{os.getpid()}",
                backend="" if backend is None else str(_cell(backend)), versions=versions())
     return row
-
-
-def _pid() -> int:
-    import os
-
-    return os.getpid()
 
 
 def _connect(scheduler, workers: int, connect_timeout: float):
