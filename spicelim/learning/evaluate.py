@@ -139,7 +139,7 @@ def evaluate_on_arrays(net: Network, x, y, out_dir, *, backend: str = "spice", b
     fingerprint = network_fingerprint(net)
     data_id = hashlib.sha256(x.tobytes() + y.tobytes()).hexdigest()[:16]
     meta = out / "evaluation-of.json"
-    ident = {"network": fingerprint, "images": data_id, "backend": backend, "batch": batch}
+    ident = {"network": fingerprint, "image_set": data_id, "backend": backend, "batch": batch}
     if meta.exists() and json.loads(meta.read_text()) != ident:
         raise InvalidParameterError(f"{out} holds an evaluation of another network, image set, backend or batch"
                                     f" ({meta.read_text().strip()}); choose another folder")
