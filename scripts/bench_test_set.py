@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from spicelim.checkpoint import atomic_write
 from spicelim.learning import AnalogLinear, Network
 from spicelim.learning.evaluate import evaluate_on_arrays
 from spicelim.learning.experiment import (
@@ -38,7 +39,6 @@ from spicelim.learning.experiment import (
     load_data,
     train_software,
 )
-from spicelim.sweeps.store import atomic_write
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_read import machine  # noqa: E402

@@ -76,6 +76,21 @@ def _join(value, arrays):
     return value
 
 
+def atomic_write(path: Path, write) -> None:
+    """write(temporary path) in path's folder, flush it to disk, then rename it to `path`: a reader sees
+    the old file or the complete new one, and a failure leaves no temporary file behind."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def save_state(path: str | os.PathLike, state: dict) -> Path:
     """Write a state dict to `path` (.npz) atomically: a reader sees the old file or the complete new one."""
     if not isinstance(state, dict):
@@ -86,16 +101,7 @@ def save_state(path: str | os.PathLike, state: dict) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
     np.savez(buf, **{_STRUCTURE: np.array(json.dumps(structure))}, **arrays)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(buf.getvalue())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: Path(tmp).write_bytes(buf.getvalue()))
     return path
 
 

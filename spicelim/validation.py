@@ -197,3 +197,16 @@ def batch_of_vectors(name: str, value, length: int) -> tuple[np.ndarray, bool]:
     if arr.ndim == 2 and arr.shape[1] == length and arr.shape[0] >= 1:
         return arr, False
     raise ShapeError(f"{name} must have shape ({length},) or (batch, {length}), got {arr.shape}")
+
+
+def read_toml(what: str, path) -> dict:
+    """The table of a TOML file; an unreadable or invalid file raises InvalidParameterError naming `what`."""
+    import tomllib
+
+    path = path_value(what, path)
+    try:
+        return tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise InvalidParameterError(f"cannot read the {what} {path}: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidParameterError(f"{path} is not valid TOML: {exc}") from None

@@ -30,9 +30,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from ..checkpoint import atomic_write
 from ..errors import InvalidParameterError
 from ..sweeps import SweepSpec, SweepTask, run_sweep
-from ..sweeps.store import atomic_write
 from ..validation import batch_of_vectors, integer_array, path_value, positive_int, show
 from .network import Network, activate
 from .tiles import AnalogLinear

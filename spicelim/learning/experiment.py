@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -29,7 +28,14 @@ from ..errors import InvalidParameterError
 from ..periphery.tia import TIA
 from ..registry import backend_names
 from ..spice.backend import SpiceBackend
-from ..validation import choice, non_negative_int, path_value, positive_int, real_number
+from ..validation import (
+    choice,
+    non_negative_int,
+    path_value,
+    positive_int,
+    read_toml,
+    real_number,
+)
 from ..variability import Variability
 from .data import load_digits, load_idx, load_mnist_subset
 from .network import ACTIVATIONS, DigitalLinear, Network, activate, glorot
@@ -222,14 +228,7 @@ class RunConfig:
 
     @classmethod
     def from_toml(cls, path) -> RunConfig:
-        path = path_value("config", path)
-        try:
-            raw = tomllib.loads(path.read_text())
-        except OSError as exc:
-            raise InvalidParameterError(f"cannot read the configuration {path}: {exc.strerror}") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise InvalidParameterError(f"{path} is not valid TOML: {exc}") from None
-        return cls.from_dict(raw)
+        return cls.from_dict(read_toml("configuration", path))
 
     def as_dict(self) -> dict:
         return json.loads(json.dumps(asdict(self)))

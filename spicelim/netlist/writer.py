@@ -12,13 +12,13 @@ current flowing from the array into that terminal (at a sensed end, plus any inj
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from ..bias import LineBias, SenseTerminals
+from ..checkpoint import atomic_write
 from ..errors import InvalidParameterError, ShapeError
 from ..network import network_of
 from ..params import CrossbarParams
@@ -331,12 +331,5 @@ def write_netlist(path: str | os.PathLike, netlist: Netlist | str) -> Path:
     path = Path(path)
     text = netlist.text if isinstance(netlist, Netlist) else netlist
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
     return path

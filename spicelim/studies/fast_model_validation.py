@@ -39,7 +39,6 @@ from ..validation import show
 DEFAULT_CANDIDATES = ("ideal", "fast", "series-path", "first-order")
 POINT_DEFAULTS = {"models": list(DEFAULT_CANDIDATES), "reference": "spice", "device": "resistor", "size": 32, "cell": "0T1R", "r_wire": 1.0, "r_source": 0.0, "g_on": 2e-5, "on_off_ratio": 10.0,
                   "hrs_fraction": 0.5, "v_read": 0.2, "batch": 8}
-METRICS = ("max_error", "mean_error", "s_per_read")
 
 
 def _candidates(models) -> dict:

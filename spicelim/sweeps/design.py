@@ -219,18 +219,9 @@ class SweepSpec:
 
     @classmethod
     def from_toml(cls, path) -> SweepSpec:
-        import tomllib
+        from ..validation import read_toml
 
-        from ..validation import path_value
-
-        path = path_value("sweep file", path)
-        try:
-            raw = tomllib.loads(path.read_text())
-        except OSError as exc:
-            raise InvalidParameterError(f"cannot read the sweep file {path}: {exc.strerror}") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise InvalidParameterError(f"{path} is not valid TOML: {exc}") from None
-        return cls.from_dict(raw)
+        return cls.from_dict(read_toml("sweep file", path))
 
     def describe(self) -> dict:
         """A plain description (JSON) that identifies the sweep: its results are only resumed by the same one."""

@@ -112,6 +112,13 @@ def _cell(value):
     return json.dumps(value) if isinstance(value, list) else value
 
 
+def _row(point: Point, error: str = "") -> dict:
+    """A point's row before its metrics: its place in the design, seed, status and parameters."""
+    return {"point": point.index, "point_id": point.point_id, "seed": point.seed,
+            "status": "failed" if error else "ok", "error": error[:2000],
+            **{k: _cell(v) for k, v in point.params.items()}}
+
+
 def run_point(point: Point, task: SweepTask, backends=None) -> dict:
     """Run one point (in this process) and return its row; an exception becomes a failed row.
 
@@ -129,8 +136,7 @@ def run_point(point: Point, task: SweepTask, backends=None) -> dict:
 
             backends = own = Backends()
     params = {k: v for k, v in point.params.items() if k not in DESIGN_PARAMETERS}
-    row = {"point": point.index, "point_id": point.point_id, "seed": point.seed, "status": "ok", "error": "",
-           **{k: _cell(v) for k, v in point.params.items()}}
+    row = _row(point)
     t0 = time.perf_counter()
     try:
         with threadpool_limits(limits=1):  # one BLAS thread per worker process: workers share the cores
@@ -237,10 +243,8 @@ def _run_pending(client, task: SweepTask, pending: list[Point], store: ResultSto
             try:
                 row = future.result()
             except Exception as exc:  # noqa: BLE001 - e.g. the worker process died (KilledWorker)
-                row = {"point": p.index, "point_id": p.point_id, "seed": p.seed, "status": "failed",
-                       "error": f"{type(exc).__name__}: {exc}"[:2000],
-                       **{k: _cell(v) for k, v in p.params.items()}, "seconds": 0.0, "worker": "",
-                       "backend": "", "versions": versions()}
+                row = {**_row(p, f"{type(exc).__name__}: {exc}"), "seconds": 0.0, "worker": "", "backend": "",
+                       "versions": versions()}
             store.write(row)
             failed += row["status"] != "ok"
             bar.update(1)

@@ -14,30 +14,17 @@ A folder holding another sweep's results is refused, not mixed into.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from ..checkpoint import atomic_write
 from ..errors import InvalidParameterError
 from ..validation import path_value
 
 FORMAT = 1
-
-
-def atomic_write(path: Path, write) -> None:
-    """write(temporary path) then rename it to `path`; the temporary file is removed on failure."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class ResultStore:
