@@ -105,6 +105,76 @@ def test_an_adc_on_every_line_costs_at_most_a_few_lsb():
     assert np.max(np.abs(back - D @ W.T)) < 0.02 * np.max(np.abs(D @ W.T))
 
 
+def quantised(x, bits):
+    """Each sample quantised to `bits`-bit codes of its largest magnitude, as the bit-serial drivers see it."""
+    s = np.max(np.abs(x), axis=1, keepdims=True)
+    top = (1 << bits) - 1
+    return np.rint(np.abs(x) / s * top) / top * s * np.sign(x)
+
+
+@pytest.mark.parametrize("bits", [1, 4, 8])
+def test_bit_serial_inputs_give_the_product_of_the_quantised_inputs(bits):
+    """Ideal arrays: b-bit trains, one read per bit, shift-and-add = the exact product of the b-bit inputs."""
+    x = np.vstack([X, -X[:2], X[2:4] - 0.5])  # positive, negative and mixed-sign samples
+    layer = AnalogLinear(20, 7, ideal_spec(input_bits=bits))
+    layer.set_weights(W, B)
+    xq = quantised(np.hstack([x, np.ones((x.shape[0], 1))]), bits)
+    expected = xq @ np.vstack([W, B])
+    np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-9, atol=1e-12)
+    if bits < 8:
+        assert np.max(np.abs(expected - (x @ W + B))) > 1e-3  # the input quantisation shows
+
+
+def test_bit_serial_reads_through_8_bit_adcs_stay_within_their_lsb_budget():
+    """Every bit read is converted: the error is at most half an LSB per column and bit, weighted 2^b / 255."""
+    spec = ideal_spec(tia=TIA(r_f=2e4), adc_bits=8, input_bits=8)
+    tile = DifferentialTile(20, 7, spec)
+    tile.set_weights(W)
+    tile.calibrate(X, margin=1.0)
+    fs = tile.array.readout.full_scale(False)
+    lsb = 2 * fs / 256 / spec.tia.r_f / (spec.v_read * tile.gain)
+    bound = (lsb[0::2] + lsb[1::2]) / 2 * np.max(X, axis=1, keepdims=True)  # sum_b 2^b / 255 = 1
+    err = np.abs(tile.forward(X) - quantised(X, 8) @ W)
+    assert np.all(err <= bound + 1e-12) and np.max(err) > 0
+    # calibrated on bit reads: a bit read drives at most the rows set, so the full scale is below an analog one's
+    analog = DifferentialTile(20, 7, ideal_spec(tia=TIA(r_f=2e4), adc_bits=8))
+    analog.set_weights(W)
+    analog.calibrate(X, margin=1.0)
+    assert np.all(fs >= analog.array.readout.full_scale(False) - 1e-12)
+
+
+def test_bit_serial_reads_in_ngspice_agree_with_the_fast_model(spice_backend):
+    """8-bit trains on a 1T1R tile with 2 ohm wires: 8 reads per sample on both backends, the same pair currents."""
+    out, cost = {}, {}
+    for backend in ("fast", "spice"):
+        spec = TileSpec(max_rows=9, max_cols=8, r_wire=2.0, tia=TIA(r_f=1e4, gain=1e4), input_bits=8,
+                        backend=backend)
+        tile = DifferentialTile(9, 4, spec, backends=Backends(spice=spice_backend))
+        tile.set_weights(W[:9, :4])
+        out[backend] = tile.forward(X[:3, :9])
+        cost[backend] = tile.read_cost(X[:3, :9])
+    exact = quantised(X[:3, :9], 8) @ W[:9, :4]
+    assert np.max(np.abs(out["fast"] - exact)) > 1e-4 * np.max(np.abs(exact))  # the wires and selectors show
+    assert np.max(np.abs(out["fast"] - out["spice"])) < 3e-3 * np.max(np.abs(out["spice"]))
+    assert cost["spice"].operations == 2 * 9 * 4
+    assert cost["spice"].latency == pytest.approx(8 * 50e-9)  # eight 50 ns reads (no TIA bandwidth, no ADC time)
+    assert cost["fast"].drivers == pytest.approx(cost["spice"].drivers, rel=3e-3)
+
+
+def test_the_read_cost_of_a_bit_serial_read_is_the_sum_of_its_bit_reads():
+    """Driver energy by hand on ideal arrays: sum over bits of sum_i v_i^2 G_i t_read, per sample."""
+    tile = DifferentialTile(20, 7, ideal_spec(input_bits=4))
+    tile.set_weights(W)
+    t_read = 40e-9
+    cost = tile.read_cost(X[:2], t_read=t_read)
+    top = 15
+    codes = np.rint(X[:2] / np.max(X[:2], axis=1, keepdims=True) * top).astype(int)
+    g_row = tile.array.conductance.sum(axis=1)
+    by_hand = np.mean([sum((((c >> b) & 1) * 0.2) ** 2 @ g_row for b in range(4)) for c in codes]) * t_read
+    assert cost.drivers == pytest.approx(by_hand, rel=1e-9)
+    assert cost.latency == pytest.approx(4 * t_read) and cost.operations == 2 * 20 * 7
+
+
 def test_device_variability_is_per_tile_and_seeded():
     var = Variability(d2d={"g_max": 0.1}, stuck_on=0.05, stuck_off=0.05, seed=0)
     a = AnalogLinear(20, 7, ideal_spec(max_rows=8, max_cols=6, variability=var), seed=1)

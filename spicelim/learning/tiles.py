@@ -32,6 +32,8 @@ from ..fast.nodal import cell_conductance
 from ..params import CELL_KINDS, MAX_LINES, MAX_RESISTANCE
 from ..periphery.adc import ADC, MAX_BITS
 from ..periphery.differential import SUBTRACTION, DifferentialPairs, read_signed
+from ..periphery.energy import ReadCost, read_cost
+from ..periphery.inputs import bit_serial, split_sign
 from ..periphery.tia import TIA
 from ..programming.pulses import MAX_SLOTS, PulseSchedule
 from ..programming.schemes import outer_product
@@ -58,6 +60,7 @@ from ..variability import Variability
 WINDOW_MARGIN = 0.02  # the weight window keeps this fraction of the device window clear of each bound
 MAX_PAIR_PULSES = 100  # pulses one pair may get in one update
 PAIR_UPDATES = ("set", "both")
+MAX_INPUT_BITS = 16  # bit-serial input resolution
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,11 @@ class TileSpec:
     pulses: the programming pulses (default: Yao et al.'s 1T1R conditions for 1T1R cells, the
         library default for passive arrays).
     verify_tolerance: acceptance band of closed-loop writes, siemens of one device.
+    input_bits: how forward inputs reach the rows. None: a voltage proportional to each input (an
+        ideal DAC); b: b-bit bit-serial pulse trains (Yao et al. 2020: 8 bits at 0.2 V), each
+        sample's inputs quantised to b-bit codes of its largest magnitude, one read per bit with
+        v_read on the rows whose bit is set, the pair outputs (after the ADCs) added with weights
+        2^bit; negative inputs take a second pass of their own. Backward reads stay analog.
     pair_update: how a pair's weight is moved by update pulses: "set" (SET pulses only, on G+ to
         raise the weight and on G- to lower it: the gradual direction of filamentary devices) or
         "both" (SET on one device and RESET on the other; larger steps, and devices do not creep up).
@@ -102,6 +110,7 @@ class TileSpec:
     pulses: WritePulses | None = None
     verify_tolerance: float = YAO2020_PROGRAMMING.verify_tolerance
     pair_update: str = "set"
+    input_bits: int | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "max_rows", positive_int("max_rows", self.max_rows, maximum=MAX_LINES))
@@ -143,6 +152,9 @@ class TileSpec:
         if self.cell == "1T1R" and (self.pulses.v_gate_set is None or self.pulses.v_gate_reset is None):
             raise InvalidParameterError("1T1R tiles need pulses with v_gate_set and v_gate_reset")
         choice("pair_update", self.pair_update, PAIR_UPDATES)
+        if self.input_bits is not None:
+            object.__setattr__(self, "input_bits", positive_int("input_bits", self.input_bits,
+                                                                maximum=MAX_INPUT_BITS))
         object.__setattr__(self, "verify_tolerance", real_number("verify_tolerance (S)", self.verify_tolerance,
                                                                  minimum=0.0, strict=True, maximum=1.0))
 
@@ -326,11 +338,45 @@ class DifferentialTile:
 
         backend: a name or an ArrayBackend to read on (default: the array's).
         """
-        v, s, single = _scaled("x (tile inputs)", x, self.n_in)
-        i = read_signed(self.array, v * self.spec.v_read, backend=backend, subtraction=self.spec.subtraction,
-                        full_scale=self._pair_full_scale())
+        u, s, single = _scaled("x (tile inputs)", x, self.n_in)
+        full_scale = self._pair_full_scale()
+        i = np.zeros((u.shape[0], self.n_out))
+        for sign, weights, volts in self._forward_drives(u):
+            per_read = read_signed(self.array, volts.reshape(-1, self.n_in), backend=backend,
+                                   subtraction=self.spec.subtraction, full_scale=full_scale)
+            i += sign * np.tensordot(weights, per_read.reshape(weights.size, u.shape[0], self.n_out), axes=(0, 0))
         y = i * (s / (self.spec.v_read * self.gain))[:, None]
         return y[0] if single else y
+
+    def _forward_drives(self, u: np.ndarray) -> list[tuple[float, np.ndarray, np.ndarray]]:
+        """How inputs u in [-1, 1] (B, n_in) drive the rows: [(sign, weights (S,), volts (S, B, n_in))].
+
+        The pair currents of u v_read are sum over passes of sign * sum_s weights_s I(volts_s): one
+        analog read, or (spec.input_bits) one read per bit of each sign's codes, weights 2^s / (2^b - 1).
+        """
+        bits = self.spec.input_bits
+        if bits is None:
+            return [(1.0, np.ones(1), u[None] * self.spec.v_read)]
+        top = (1 << bits) - 1
+        weights = np.exp2(np.arange(bits)) / top
+        drives = []
+        for sign, part in zip((1.0, -1.0), split_sign(u)):
+            codes = np.rint(part * top).astype(np.int64)
+            if codes.any():
+                drives.append((sign, weights, bit_serial(codes, bits, self.spec.v_read)))
+        return drives or [(1.0, np.ones(1), np.zeros((1,) + u.shape))]
+
+    def read_cost(self, x, **options) -> ReadCost:
+        """Energy and latency of the forward read of each sample of x (B, n_in), mean over the batch.
+
+        Every read the inputs take is simulated (each bit of a bit-serial input is a read of its own);
+        options go to periphery.energy.read_cost (t_read, t_adc, dac_energy). Counted: see that module.
+        """
+        u, _, _ = _scaled("x (tile inputs)", x, self.n_in)
+        drives = self._forward_drives(u)
+        volts = np.concatenate([v.reshape(-1, self.n_in) for _, _, v in drives])
+        cost = read_cost(self.array, volts, macs=self.n_in * self.n_out, **options)
+        return cost.scaled(sum(w.size for _, w, _ in drives))
 
     def backward(self, d) -> np.ndarray:
         """d (B, n_out) or (n_out,) -> d W^T (B, n_in) or (n_in,), by a transposed read of the same array."""
@@ -353,8 +399,9 @@ class DifferentialTile:
         """
         if self.array.adc is None:
             return
-        v, _, _ = _scaled("x (calibration inputs)", x, self.n_in)
-        self.array.calibrate_adc(v * self.spec.v_read, margin=margin)
+        u, _, _ = _scaled("x (calibration inputs)", x, self.n_in)
+        volts = np.concatenate([v.reshape(-1, self.n_in) for _, _, v in self._forward_drives(u)])
+        self.array.calibrate_adc(volts, margin=margin)
         d = np.ones((1, self.n_out)) if d is None else d
         u, _, _ = _scaled("d (calibration errors)", d, self.n_out)
         u = u * self.spec.v_read

@@ -35,7 +35,6 @@ from tqdm import tqdm
 
 from ..checkpoint import load_state, save_state
 from ..errors import InvalidParameterError
-from ..periphery.energy import read_cost
 from ..validation import boolean, non_negative_int, path_value, positive_int
 from .data import Dataset
 from .network import Network, cross_entropy
@@ -55,13 +54,8 @@ class CheckpointMismatch(InvalidParameterError):
 def read_energy_per_vector(layer: AnalogLinear, x: np.ndarray) -> float:
     """Joules per input vector of a forward read of the layer (drivers and TIA feedback of every tile)."""
     xa = layer.augmented(x)
-    total = 0.0
-    for tile, rows, _ in layer.blocks():
-        v = xa[:, rows]
-        s = np.max(np.abs(v), axis=1, keepdims=True)
-        cost = read_cost(tile.array, v / np.where(s > 0, s, 1.0) * tile.spec.v_read)
-        total += cost.drivers + cost.feedback
-    return total
+    costs = [tile.read_cost(xa[:, rows]) for tile, rows, _ in layer.blocks()]
+    return sum(c.drivers + c.feedback for c in costs)
 
 
 def write_csv(path: Path, rows: list[dict]) -> None:
