@@ -117,6 +117,9 @@ class ArrayConfig:
     pair_update: str = "set"
     w_max_percentile: float = 99.5  # of |software weights| per layer: the weight that spans the window
     transfer_levels: int = 0  # hybrid transfer: each device to one of this many conductances (Yao: 8); 0: exact
+    input_bits: int = 0  # forward inputs as bit-serial trains of this many bits (Yao: 8); 0: analog voltages
+    tia_energy: float = 0.0  # joules per TIA and read (counted in read energies)
+    adc_energy: float = 0.0  # joules per ADC conversion (counted in read energies)
 
     def __post_init__(self):
         choice("arrays.device", self.device, tuple(DEVICES))
@@ -135,6 +138,10 @@ class ArrayConfig:
             raise InvalidParameterError("arrays.transfer_levels must be 0 (exact) or at least 2")
         object.__setattr__(self, "w_max_percentile", real_number("arrays.w_max_percentile", self.w_max_percentile,
                                                                  minimum=1.0, maximum=100.0))
+        object.__setattr__(self, "input_bits", non_negative_int("arrays.input_bits", self.input_bits, maximum=16))
+        for name in ("tia_energy", "adc_energy"):
+            object.__setattr__(self, name, real_number(f"arrays.{name}", getattr(self, name), minimum=0.0,
+                                                       maximum=1.0))
 
     def spec(self, backend, w_max: float) -> TileSpec:
         var = None
@@ -144,8 +151,9 @@ class ArrayConfig:
                               levels=self.levels or None)
         return TileSpec(max_rows=self.rows, max_cols=self.cols, cell=self.cell, r_wire=self.r_wire,
                         device=DEVICES[self.device](), variability=var,
-                        tia=TIA(r_f=self.tia_r_f) if self.tia_r_f else None, adc_bits=self.adc_bits or None,
-                        v_read=self.v_read, w_max=w_max, backend=backend, pair_update=self.pair_update)
+                        tia=TIA(r_f=self.tia_r_f, energy_per_read=self.tia_energy) if self.tia_r_f else None,
+                        adc_bits=self.adc_bits or None, adc_energy=self.adc_energy, v_read=self.v_read, w_max=w_max,
+                        backend=backend, pair_update=self.pair_update, input_bits=self.input_bits or None)
 
 
 @dataclass(frozen=True)
@@ -190,6 +198,29 @@ SECTIONS = {"data": DataConfig, "network": NetworkConfig, "software": SoftwareCo
             "training": TrainingConfig}
 
 
+def parse_sections(raw, sections: dict, defaults: dict | None = None) -> dict:
+    """{"seed": ..., section: dataclass(**table)} from a table of tables; unknown sections or keys are refused.
+
+    defaults: {section: {key: value}} used where the table is silent (else the dataclass's defaults)."""
+    if not isinstance(raw, dict):
+        raise InvalidParameterError("a run configuration is a table of sections")
+    unknown = set(raw) - set(sections) - {"seed"}
+    if unknown:
+        raise InvalidParameterError(f"unknown configuration key(s): {', '.join(sorted(unknown))}")
+    parts = {"seed": raw.get("seed", 0)}
+    for name, kind in sections.items():
+        section = raw.get(name, {})
+        if not isinstance(section, dict):
+            raise InvalidParameterError(f"[{name}] must be a table")
+        allowed = {f.name for f in fields(kind)}
+        bad = set(section) - allowed
+        if bad:
+            raise InvalidParameterError(f"unknown key(s) in [{name}]: {', '.join(sorted(bad))}"
+                                        f" (known: {', '.join(sorted(allowed))})")
+        parts[name] = kind(**{**(defaults or {}).get(name, {}), **section})
+    return parts
+
+
 @dataclass(frozen=True)
 class RunConfig:
     seed: int = 0
@@ -208,23 +239,7 @@ class RunConfig:
     @classmethod
     def from_dict(cls, raw: dict) -> RunConfig:
         """Build from nested plain values; unknown sections or keys raise InvalidParameterError."""
-        if not isinstance(raw, dict):
-            raise InvalidParameterError("a run configuration is a table of sections")
-        unknown = set(raw) - set(SECTIONS) - {"seed"}
-        if unknown:
-            raise InvalidParameterError(f"unknown configuration key(s): {', '.join(sorted(unknown))}")
-        parts = {}
-        for name, kind in SECTIONS.items():
-            section = raw.get(name, {})
-            if not isinstance(section, dict):
-                raise InvalidParameterError(f"[{name}] must be a table")
-            allowed = {f.name for f in fields(kind)}
-            bad = set(section) - allowed
-            if bad:
-                raise InvalidParameterError(f"unknown key(s) in [{name}]: {', '.join(sorted(bad))}"
-                                            f" (known: {', '.join(sorted(allowed))})")
-            parts[name] = kind(**section)
-        return cls(seed=raw.get("seed", 0), **parts)
+        return cls(**parse_sections(raw, SECTIONS))
 
     @classmethod
     def from_toml(cls, path) -> RunConfig:

@@ -75,6 +75,7 @@ class TileSpec:
         its own from the layer's seed.
     tia: the TIA on every sensed line (None: ideal virtual grounds). adc_bits: resolution of the
         ADC behind every TIA (needs a tia; its full scale is calibrated per line, `calibrate`).
+        adc_energy: joules per conversion of those ADCs (counted by read_cost; default 0).
     v_read: volts on a line driven by the largest input (or error) of a sample.
     w_max: the weight magnitude that spans the whole conductance window; larger weights clip.
     subtraction: "digital" (each column through its own ADC) or "analog" (the pair subtracted
@@ -111,6 +112,7 @@ class TileSpec:
     verify_tolerance: float = YAO2020_PROGRAMMING.verify_tolerance
     pair_update: str = "set"
     input_bits: int | None = None
+    adc_energy: float = 0.0
 
     def __post_init__(self):
         object.__setattr__(self, "max_rows", positive_int("max_rows", self.max_rows, maximum=MAX_LINES))
@@ -152,6 +154,8 @@ class TileSpec:
         if self.cell == "1T1R" and (self.pulses.v_gate_set is None or self.pulses.v_gate_reset is None):
             raise InvalidParameterError("1T1R tiles need pulses with v_gate_set and v_gate_reset")
         choice("pair_update", self.pair_update, PAIR_UPDATES)
+        object.__setattr__(self, "adc_energy", real_number("adc_energy (J)", self.adc_energy, minimum=0.0,
+                                                           maximum=1.0))
         if self.input_bits is not None:
             object.__setattr__(self, "input_bits", positive_int("input_bits", self.input_bits,
                                                                 maximum=MAX_INPUT_BITS))
@@ -190,7 +194,8 @@ class DifferentialTile:
         seed = non_negative_int("seed", seed)
         self.spec, self.n_in, self.n_out = spec, n_in, n_out
         variability = None if spec.variability is None else replace(spec.variability, seed=seed)
-        adc = None if spec.adc_bits is None else ADC(bits=spec.adc_bits, full_scale="calibrate", seed=seed)
+        adc = None if spec.adc_bits is None else ADC(bits=spec.adc_bits, full_scale="calibrate", seed=seed,
+                                                    energy_per_conversion=spec.adc_energy)
         self.array = Crossbar(n_in, 2 * n_out, spec.cell, r_row=spec.r_wire, r_col=spec.r_wire,
                               r_source=spec.r_source, device=spec.device, read_voltage=spec.v_read,
                               variability=variability, tia=spec.tia, adc=adc, backend=spec.backend,
@@ -469,13 +474,13 @@ class AnalogLinear:
                 w[r0:r1, c0:c1] = self.tiles[a][c].weights()
         return (w[: self.n_in], w[self.n_in]) if self.bias else (w, None)
 
-    def forward(self, x) -> np.ndarray:
-        """x (B, n_in) -> x W + b (B, n_out), every product read on the tiles."""
+    def forward(self, x, backend=None) -> np.ndarray:
+        """x (B, n_in) -> x W + b (B, n_out), every product read on the tiles (backend: default the tiles')."""
         xa, single = self._augmented(x)
         y = np.zeros((xa.shape[0], self.n_out))
         for a, (r0, r1) in enumerate(self.row_blocks):
             for c, (c0, c1) in enumerate(self.col_blocks):
-                y[:, c0:c1] += self.tiles[a][c].forward(xa[:, r0:r1])
+                y[:, c0:c1] += self.tiles[a][c].forward(xa[:, r0:r1], backend=backend)
         return y[0] if single else y
 
     def backward(self, d) -> np.ndarray:
