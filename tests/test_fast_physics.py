@@ -153,6 +153,30 @@ def test_block_elimination_equals_sparse_nodal_solve(rng, cell, m, n, r_source):
         np.testing.assert_array_equal(fwd_only.col_current, a.col_current)
 
 
+@pytest.mark.parametrize("cell", ["0T1R", "1T1R"])
+def test_long_batches_through_the_response_matrices_equal_the_sparse_nodal_solve(rng, cell):
+    """A batch longer than 2 (M + N) goes through the unit-voltage responses: the same currents to round-off."""
+    from spicelim import bias as biases
+    from spicelim.fast import BlockSystem, NodalSystem
+    from spicelim.fast.blocks import RESPONSE_BATCH
+
+    m, n = 7, 5
+    p = spicelim.CrossbarParams(m, n, cell, r_row=2.0, r_col=0.7, r_source=3.0)
+    g = rng.uniform(1e-6, 1e-3, (m, n))
+    batch = RESPONSE_BATCH * (m + n) + 1
+    for bias in (biases.forward(rng.uniform(-1, 1, (batch, m)), n, 3.0),
+                 biases.transposed(rng.uniform(-1, 1, (batch, n)), m, 3.0)):
+        block = BlockSystem(p, g, bias)
+        a = block.solve(bias)
+        assert block._response is not None  # the long batch took the response path
+        b = NodalSystem(p, g, bias).solve(bias)
+        scale = np.nanmax(np.abs(b.col_current))
+        np.testing.assert_allclose(a.col_current, b.col_current, rtol=0, atol=1e-10 * scale)
+        np.testing.assert_allclose(a.row_current, b.row_current, rtol=0, atol=1e-10 * scale)
+        short = BlockSystem(p, g, bias).solve(bias.take(0, 3))  # the sweeps, vector by vector
+        np.testing.assert_allclose(a.col_current[:3], short.col_current, rtol=0, atol=1e-12 * scale)
+
+
 def test_fast_1t1r_warns_when_inputs_approach_the_selector_overdrive():
     import warnings
 

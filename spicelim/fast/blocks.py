@@ -45,6 +45,9 @@ def end_conductance(r_wire: float, r_term: np.ndarray, floating: np.ndarray) -> 
     return np.where(floating, 0.0, g)
 
 
+RESPONSE_BATCH = 2  # forward reads of more than this many times (M + N) vectors go through the response matrices
+
+
 class BlockSystem:
     """Factored block-tridiagonal system of one (device state, terminal pattern); r_row, r_col > 0."""
 
@@ -62,6 +65,7 @@ class BlockSystem:
         m, n = params.shape
         self.params, self.conductance = params, conductance
         self.pattern = terminal_pattern(bias)
+        self._response = None  # (N, M), (N, N): see _last_column_nodes_by_response
         self.cell_g = g = cell_conductance(params, conductance)
         a_row, a_col = 1.0 / params.r_row, 1.0 / params.r_col
         self.a_col = a_col
@@ -115,41 +119,70 @@ class BlockSystem:
             x[:, j] = (x[:, j] + a * x[:, j + 1]) / d[:, j][:, None]
         return x
 
-    def solve(self, bias: LineBias, *, rows: bool = True, nodes: bool = False, name: str = "fast") -> OperatingPoints:
-        """Solve every bias point; `rows=False` skips what only the row currents and maps need."""
-        if terminal_pattern(bias) != self.pattern:
-            raise ValueError("bias has a different terminal pattern than the factored system")
-        m = self.params.rows
+    def _sweeps(self, row_v: np.ndarray, col_v: np.ndarray, backward: bool = True) -> tuple:
+        """(column nodes (M, N, B; only the last row without `backward`), row sources (M, B), first row nodes (M, B)).
+
+        row_v (B, M), col_v (B, N): terminal source voltages."""
         g, a = self.cell_g, self.a_col
-        bsz = bias.batch
-        row_src = (self.g_row_end[None, :] * bias.row_v).T  # (M, B): current injected at R[i, 0]
+        m = self.params.rows
+        row_src = (self.g_row_end[None, :] * row_v).T  # (M, B): current injected at R[i, 0]
         # Column-node right-hand side: G_i T_i^-1 b_i, plus the sense-end injection below the last row.
         y = (g * self.t_inv_first)[:, :, None] * row_src[:, None, :]  # (M, N, B)
-        y[-1] += (self.g_col_end[None, :] * bias.col_v).T
+        y[-1] += (self.g_col_end[None, :] * col_v).T
         # Forward sweep: y_i += a S_{i-1}^-1 y_{i-1}; backward: C_i = S_i^-1 (y_i + a C_{i+1}).
         for i in range(1, m):
             y[i] += a * _symmetric_times(self.s_inv[i - 1], y[i - 1])
         c = np.empty_like(y)
         c[-1] = _symmetric_times(self.s_inv[-1], y[-1])
-        col_i = np.where(bias.col_float, np.nan, self.g_col_end * (c[-1].T - bias.col_v))
-        if not (rows or nodes):  # a forward read needs only the last row of column nodes
-            return OperatingPoints(row_current=np.full((bsz, m), np.nan), col_current=col_i, row_v=None,
-                                   device_low_v=None, col_v=None, conductance=self.conductance, backend=name)
+        if not backward:  # a forward read needs only the last row of column nodes
+            return c, row_src, None
         for i in range(m - 2, -1, -1):
             y[i] += a * c[i + 1]
             c[i] = _symmetric_times(self.s_inv[i], y[i])
         # Row nodes: R_i = T_i^-1 (b_i + G_i C_i); the first node alone is a dot product with T_i^-1[:, 0].
-        gc = g[:, :, None] * c
-        r0 = self.t_inv_first[:, 0][:, None] * row_src + np.einsum("mn,mnb->mb", self.t_inv_first, gc)
-        r = None
-        if nodes:
-            gc[:, 0, :] += row_src
-            r = self._row_solve(gc)
+        r0 = self.t_inv_first[:, 0][:, None] * row_src + np.einsum("mn,mnb->mb", self.t_inv_first, g[:, :, None] * c)
+        return c, row_src, r0
+
+    def _terminal_nodes_by_response(self, row_v: np.ndarray, col_v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(first row nodes (M, B), last column nodes (N, B)) as linear maps of the terminal voltages.
+
+        Both are linear in the terminal sources: their responses to a unit volt on each row and each
+        column terminal (M + N solves, once per factorisation) turn a long batch into matrix products."""
+        m, n = self.params.shape
+        if self._response is None:
+            unit = np.eye(m + n)
+            c, _, r0 = self._sweeps(unit[:, :m], unit[:, m:])
+            self._response = np.ascontiguousarray(np.vstack([r0, c[-1]]))  # (M + N, M + N)
+        nodes = blas.dgemm(1.0, self._response, np.hstack([row_v, col_v]).T)
+        return nodes[:m], nodes[m:]
+
+    def solve(self, bias: LineBias, *, rows: bool = True, nodes: bool = False, name: str = "fast") -> OperatingPoints:
+        """Solve every bias point; `rows=False` skips what only the row currents and maps need.
+
+        Batches longer than RESPONSE_BATCH (M + N) vectors without node maps go through the
+        system's response to unit terminal voltages (the same linear map, two matrix products)."""
+        if terminal_pattern(bias) != self.pattern:
+            raise ValueError("bias has a different terminal pattern than the factored system")
+        m = self.params.rows
+        bsz = bias.batch
+        if not nodes and bsz > RESPONSE_BATCH * (m + self.params.cols):
+            r0, c_last = self._terminal_nodes_by_response(bias.row_v, bias.col_v)
+            c = None
+        else:
+            c, row_src, r0 = self._sweeps(bias.row_v, bias.col_v, backward=rows or nodes)
+            c_last = c[-1]
+        col_i = np.where(bias.col_float, np.nan, self.g_col_end * (c_last.T - bias.col_v))
+        if r0 is None:
+            return OperatingPoints(row_current=np.full((bsz, m), np.nan), col_current=col_i, row_v=None,
+                                   device_low_v=None, col_v=None, conductance=self.conductance, backend=name)
         row_i = np.where(bias.row_float, np.nan, self.g_row_end * (r0.T - bias.row_v))
         row_v = low_v = col_v = None
         if nodes:
+            gc = self.cell_g[:, :, None] * c
+            gc[:, 0, :] += row_src
+            r = self._row_solve(gc)
             row_v = r.transpose(2, 0, 1)
             col_v = c.transpose(2, 0, 1)
-            low_v = selector_drain_voltage(self.params, g, row_v, col_v)
+            low_v = selector_drain_voltage(self.params, self.cell_g, row_v, col_v)
         return OperatingPoints(row_current=row_i, col_current=col_i, row_v=row_v, device_low_v=low_v, col_v=col_v,
                                conductance=self.conductance, backend=name)

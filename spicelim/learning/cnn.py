@@ -154,13 +154,21 @@ class ConvNetwork:
 
     def _stages(self, a: np.ndarray, group: int, keep: bool = False):
         cache = []
-        for conv, (_, _, p) in zip(self.convs, self.spec.stages):
-            z = conv.forward(a, group=group) if isinstance(conv, AnalogConv2d) else conv.forward(a)
-            pooled, mask = max_pool(z, p)
-            a = activate(self.spec.activation, pooled)
+        for n in range(len(self.convs)):
+            a, mask, pooled = self._stage(a, n, group)
             if keep:
                 cache.append((mask, pooled))
         return a.reshape(a.shape[0], -1), cache
+
+    def _stage(self, a: np.ndarray, n: int, group: int):
+        conv = self.convs[n]
+        z = conv.forward(a, group=group) if isinstance(conv, AnalogConv2d) else conv.forward(a)
+        pooled, mask = max_pool(z, self.spec.stages[n][2])
+        return activate(self.spec.activation, pooled), mask, pooled
+
+    def stage(self, maps: np.ndarray, n: int, group: int = 0) -> np.ndarray:
+        """Stage n (convolution on `group`'s arrays if analog, max pool, activation) of maps (B, C, H, W)."""
+        return self._stage(maps, non_negative_int("stage", n, maximum=len(self.convs) - 1), group)[0]
 
     def logits(self, x, group: int = 0) -> np.ndarray:
         return np.atleast_2d(self.fc.forward(self.features(x, group)))

@@ -66,9 +66,12 @@ def solve_with_sense(solve, bias: LineBias, sense: SenseTerminals, name: str) ->
         array_i = np.empty(v_plus.shape)
         drivers = np.empty((v_plus.shape[0], bias.shape[1] if rows else bias.shape[0]))
         # A LineBias has one resistance per line: solve each pattern of regions separately.
-        patterns, index = np.unique(ohms, axis=0, return_inverse=True)
+        if np.all(ohms == ohms[:1]):  # one pattern (every output linear, or saturated alike): no sorting
+            patterns, index = ohms[:1], np.zeros(ohms.shape[0], dtype=np.int64)
+        else:
+            patterns, index = np.unique(ohms, axis=0, return_inverse=True)
         for k in range(patterns.shape[0]):
-            items = np.flatnonzero(index.ravel() == k)
+            items = np.flatnonzero(index.ravel() == k) if patterns.shape[0] > 1 else slice(None)
             part = LineBias(row_v=bias.row_v[items], col_v=bias.col_v[items], row_r=bias.row_r, col_r=bias.col_r,
                             row_float=bias.row_float, col_float=bias.col_float)
             source = volts[items] + injected[items] * patterns[k]
