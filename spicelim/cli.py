@@ -307,6 +307,57 @@ def _validate(args) -> int:
     return 0
 
 
+def _setting(text: str) -> tuple[str, object]:
+    """KEY=VALUE of --set and --vary: the value as JSON (numbers, lists, true/false) or else a string."""
+    import json
+
+    key, sep, value = text.partition("=")
+    if not sep or "." not in key:
+        raise argparse.ArgumentTypeError(f"expected section.key=value, got {text!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+_REPRODUCE_FLAGS = {"r_wire": "arrays.r_wire", "adc_bits": "arrays.adc_bits", "d2d": "arrays.d2d",
+                    "threshold": "training.threshold", "hybrid_epochs": "training.epochs", "groups": "system.groups",
+                    "workers": "system.eval_workers"}
+
+
+def _reproduce(args) -> int:
+    from .studies.reproduce import reproduce_yao2020, sensitivity_yao2020, with_setting
+    from .validation import read_toml
+
+    raw = read_toml("configuration", args.config) if args.config else {}
+    for key, value in args.set or []:
+        raw = with_setting(raw, key, value)
+    for flag, key in _REPRODUCE_FLAGS.items():
+        if getattr(args, flag) is not None:
+            raw = with_setting(raw, key, getattr(args, flag))
+    if args.fc_backend is not None:
+        raw = with_setting(raw, "training.backends", [args.fc_backend])
+    if args.sensitivity:
+        variations = None
+        if args.vary:
+            variations = {key: value if isinstance(value, list) else [value] for key, value in args.vary}
+        res = sensitivity_yao2020(raw, args.out, variations, scheduler=args.scheduler,
+                                  workers=args.workers if args.workers else 2, progress=not args.json)
+        if args.json:
+            _print_json({"rows": res["rows"], "files": res["files"]})
+        else:
+            print(res["table"])
+            print("wrote " + ", ".join(res["files"]))
+        return 0
+    res = reproduce_yao2020(raw, args.out, seeds=args.seeds, progress=not args.json)
+    if args.json:
+        _print_json({"results": res["results"], "files": res["files"]})
+    else:
+        print(res["report"])
+        print("wrote " + ", ".join(res["files"] + [f for r in res["results"] for f in r["files"]]))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spicelim", description="Circuit-level crossbar simulation with ngspice.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -428,6 +479,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-failed", action="store_true", help="do not run points that failed before again")
     p.add_argument("--json", action="store_true", help="print one JSON summary, no progress bar")
     p.set_defaults(func=_sweep)
+    p = sub.add_parser("reproduce", help="rebuild a published system in simulation: yao2020 (memristor CNN, hybrid"
+                                         " training on MNIST); re-running resumes")
+    p.add_argument("system", choices=["yao2020"], help="yao2020: Yao et al., Nature 577, 641 (2020)")
+    p.add_argument("--out", default="runs/yao2020", help="output folder (default runs/yao2020)")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds, one run each (default 0)")
+    p.add_argument("--config", help="TOML file of settings over the defaults (sections data, software, arrays,"
+                                    " training, system)")
+    p.add_argument("--set", type=_setting, action="append", metavar="SECTION.KEY=VALUE",
+                   help="one setting, e.g. arrays.c2c=0.2 (repeatable)")
+    p.add_argument("--r-wire", type=float, help="wire resistance per segment, ohms (arrays.r_wire, default 1)")
+    p.add_argument("--adc-bits", type=int, help="ADC resolution (arrays.adc_bits, default 8)")
+    p.add_argument("--d2d", type=float, help="device-to-device spread (arrays.d2d, default 0.1)")
+    p.add_argument("--threshold", type=float, help="update threshold in pair steps (training.threshold)")
+    p.add_argument("--hybrid-epochs", type=int, help="epochs of hybrid training (training.epochs)")
+    p.add_argument("--groups", type=int, help="parallel convolver groups (system.groups, default 3)")
+    p.add_argument("--fc-backend", help="backend of the FC layer (default spice)")
+    p.add_argument("--workers", type=int, help="Dask workers of the test-set reads (system.eval_workers, default 2;"
+                                               " 0: in this process) and of the sensitivity sweep")
+    p.add_argument("--sensitivity", action="store_true", help="run the sensitivity table instead: one experiment"
+                                                              " per value of each --vary key")
+    p.add_argument("--vary", type=_setting, action="append", metavar="SECTION.KEY=[V1,V2]",
+                   help="a variation of the sensitivity table (repeatable; default r_wire, ADC bits, d2d)")
+    p.add_argument("--scheduler", help="address of a running Dask scheduler for the sensitivity sweep")
+    p.add_argument("--json", action="store_true", help="print one JSON object, no progress bars")
+    p.set_defaults(func=_reproduce)
     return parser
 
 

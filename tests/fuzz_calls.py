@@ -36,6 +36,8 @@ from spicelim.learning import (
     make_dataset,
     read_idx,
 )
+from spicelim.learning.cnn import ConvNetSpec, ConvNetwork, train_software
+from spicelim.learning.conv import AnalogConv2d, DigitalConv2d, max_pool
 from spicelim.learning.evaluate import evaluate_on_arrays
 from spicelim.learning.experiment import RunConfig, run_experiment
 from spicelim.learning.rules import RULES
@@ -74,6 +76,8 @@ from spicelim.studies.adc_study import run_adc_study
 from spicelim.studies.disturb import half_select_disturb
 from spicelim.studies.fast_model_validation import validation_task
 from spicelim.studies.read_study import run_read_study
+from spicelim.studies.reproduce import with_setting
+from spicelim.studies.yao2020 import Yao2020Config
 from spicelim.sweeps import SweepSpec, SweepTask, load_results, run_point
 
 TIME_LIMIT_S = 120.0  # longer than any valid call here takes (a 2e5-step transient: about 60 s); past it: a hang
@@ -219,6 +223,16 @@ def _layer(n_in, n_out, bias, seed, w, x):
     layer = AnalogLinear(n_in, n_out, TileSpec(max_rows=3, max_cols=2, r_wire=1.0), bias=bias, seed=seed)
     layer.set_weights(w)
     return layer if x is None else layer.forward(x)
+
+
+TINY_CNN = ConvNetSpec(image=(6, 6), stages=((2, 3, 2),), classes=2)
+
+
+def _analog_conv(kernel, groups, group, images, input_bits):
+    spec = TileSpec(max_rows=10, max_cols=4, r_wire=1.0, input_bits=input_bits)
+    conv = AnalogConv2d(1, 2, kernel, spec, groups=groups)
+    conv.set_weights(np.full((conv.n_in, 2), 0.3))
+    return conv.forward(images, group=group)
 
 
 def _slot_layer():
@@ -480,6 +494,23 @@ CALLS = [
     PublicCall("first_order", lambda params, g, v: first_order(params, g, v), dict(
         params=CrossbarParams(3, 2, r_row=1.0, r_col=1.0, r_source=5.0), g=np.full((3, 2), 1e-5),
         v=np.full((2, 3), 0.1))),
+    PublicCall("ConvNetSpec", lambda **k: ConvNetSpec(**k).n_features, dict(image=(28, 28), stages=((8, 3, 2),),
+                                                                            classes=10, activation="relu")),
+    PublicCall("DigitalConv2d.forward", lambda channels, kernels, kernel, images: DigitalConv2d(
+        channels, kernels, kernel).forward(images), dict(channels=1, kernels=2, kernel=2, images=np.ones((1, 1, 3, 3)))),
+    PublicCall("AnalogConv2d.forward", _analog_conv, dict(kernel=3, groups=2, group=1, images=np.full((1, 1, 4, 4), 0.5),
+                                                          input_bits=8)),
+    PublicCall("max_pool", lambda x, p: max_pool(x, p)[0], dict(x=np.ones((1, 1, 5, 5)), p=3)),
+    PublicCall("ConvNetwork.predict", lambda x, group: ConvNetwork.software(TINY_CNN).predict(x, group),
+               dict(x=np.full((2, 36), 0.5), group=0)),
+    PublicCall("train_software (CNN)", lambda x, y, epochs, lr, batch_size, seed: train_software(
+        ConvNetwork.software(TINY_CNN), x, y, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
+        progress=False)[-1]["loss"], dict(x=np.full((4, 6, 6), 0.5), y=np.array([0, 1, 0, 1]), epochs=1, lr=0.05,
+                                         batch_size=2, seed=0)),
+    PublicCall("Yao2020Config.from_dict", lambda raw: Yao2020Config.from_dict(raw).fingerprint(),
+               dict(raw={"seed": 3, "arrays": {"r_wire": 2.0, "adc_bits": 6}, "system": {"groups": 2}})),
+    PublicCall("with_setting", lambda raw, key, value: Yao2020Config.from_dict(with_setting(raw, key, value)),
+               dict(raw={}, key="arrays.d2d", value=0.2)),
     PublicCall("run_experiment", _in_runs(lambda cfg, run_dir, progress: run_experiment(
         cfg, run_dir=run_dir, progress=progress)["trained_accuracy"]),
                dict(cfg=RunConfig.from_dict(TINY_RUN), run_dir=None, progress=False)),

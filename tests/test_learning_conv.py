@@ -175,5 +175,7 @@ def test_bad_convolution_input_is_typed():
         net.predict(np.zeros((2, 64)))
     with pytest.raises(ShapeError):
         ConvNetwork(YAO2020_CNN, net.convs[::-1], net.fc)
-    with pytest.raises(ShapeError):
+    with pytest.raises(InvalidParameterError, match="class numbers"):
         train_software(net, np.zeros((3, 784)), np.array([0, 1, 10]), epochs=1, progress=False)
+    with pytest.raises(ShapeError):
+        train_software(net, np.zeros((3, 784)), np.array([0, 1]), epochs=1, progress=False)

@@ -20,7 +20,15 @@ import numpy as np
 from tqdm import tqdm
 
 from ..errors import InvalidParameterError, ShapeError
-from ..validation import boolean, choice, non_negative_int, positive_int, real_number
+from ..validation import (
+    boolean,
+    choice,
+    finite_array,
+    integer_array,
+    non_negative_int,
+    positive_int,
+    real_number,
+)
 from .conv import (
     MAX_CHANNELS,
     MAX_KERNEL,
@@ -132,7 +140,7 @@ class ConvNetwork:
 
     def images(self, x) -> np.ndarray:
         """Flat images (B, H W) or (B, H, W) -> (B, 1, H, W), checked against the spec's image size."""
-        arr = np.asarray(x, dtype=float) if not isinstance(x, np.ndarray) else x
+        arr = finite_array("images", x)
         h, w = self.spec.image
         if arr.ndim == 2 and arr.shape[1] == h * w:
             arr = arr.reshape(-1, 1, h, w)
@@ -146,6 +154,7 @@ class ConvNetwork:
     def features(self, x, group: int = 0, progress: bool = False) -> np.ndarray:
         """The classifier's inputs (B, n_features) for images x, the convolutions of `group` on arrays."""
         imgs = self.images(x)
+        group = non_negative_int("group", group, maximum=64)
         out = np.empty((imgs.shape[0], self.spec.n_features))
         for k in tqdm(range(0, imgs.shape[0], FEATURE_BATCH), desc="convolutions", unit="batch",
                       disable=not boolean("progress", progress), leave=False):
@@ -206,9 +215,9 @@ def train_software(net: ConvNetwork, train_x, train_y, *, epochs: int = 10, lr: 
     if not all(isinstance(layer, (DigitalConv2d, DigitalLinear)) for layer in layers):
         raise InvalidParameterError("train_software trains digital layers: build the network with ConvNetwork.software")
     x = net.images(train_x)
-    y = np.asarray(train_y)
-    if y.shape != (x.shape[0],) or y.dtype.kind not in "iu" or y.min() < 0 or y.max() >= net.spec.classes:
-        raise ShapeError(f"train_y must hold one class number in 0 .. {net.spec.classes - 1} per image")
+    y = integer_array("train_y", train_y, (x.shape[0],))
+    if np.any((y < 0) | (y >= net.spec.classes)):
+        raise InvalidParameterError(f"train_y must hold class numbers in 0 .. {net.spec.classes - 1}")
     epochs = positive_int("epochs", epochs, maximum=10_000)
     lr = real_number("lr", lr, minimum=0.0, strict=True, maximum=1e3)
     momentum = real_number("momentum", momentum, minimum=0.0, maximum=0.999)

@@ -46,8 +46,17 @@ def image_batch(name: str, images, channels: int, kernel: int) -> np.ndarray:
     return x
 
 
-def patches(images: np.ndarray, k: int) -> np.ndarray:
+def _maps(name: str, x) -> np.ndarray:
+    arr = finite_array(name, x)
+    if arr.ndim != 4 or 0 in arr.shape:
+        raise ShapeError(f"{name} must be a non-empty (batch, channels, height, width) array, got shape {arr.shape}")
+    return arr
+
+
+def patches(images, k: int) -> np.ndarray:
     """Every k x k patch of images (B, C, H, W): (B, Ho, Wo, C k k), Ho = H - k + 1, unrolled (channel, row, column)."""
+    images = _maps("images", images)
+    k = positive_int("kernel", k, maximum=min(images.shape[2:]))
     b, c, h, w = images.shape
     ho, wo = h - k + 1, w - k + 1
     out = np.empty((b, ho, wo, c, k, k))
@@ -57,11 +66,14 @@ def patches(images: np.ndarray, k: int) -> np.ndarray:
     return out.reshape(b, ho, wo, c * k * k)
 
 
-def fold_patches(d: np.ndarray, shape: tuple, k: int) -> np.ndarray:
+def fold_patches(d, shape: tuple, k: int) -> np.ndarray:
     """The adjoint of patches(): gradients per patch (B, Ho, Wo, C k k) summed back onto images of `shape`."""
-    b, c, h, w = shape
+    if not isinstance(shape, tuple) or len(shape) != 4:
+        raise ShapeError(f"shape must be the images' (batch, channels, height, width), got {shape!r}")
+    b, c, h, w = (positive_int("image shape entry", n, maximum=1 << 20) for n in shape)
+    k = positive_int("kernel", k, maximum=min(h, w))
     ho, wo = h - k + 1, w - k + 1
-    d = d.reshape(b, ho, wo, c, k, k)
+    d = finite_array("patch gradients", d, (b, ho, wo, c * k * k)).reshape(b, ho, wo, c, k, k)
     out = np.zeros(shape)
     for p in range(k):
         for q in range(k):
@@ -74,10 +86,12 @@ def pooled_size(n: int, p: int) -> int:
     return -(-n // p)
 
 
-def max_pool(x: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
+def max_pool(x, p: int) -> tuple[np.ndarray, np.ndarray]:
     """Max over p x p windows with stride p of x (B, C, H, W), partial windows at the end kept (ceil mode).
 
     Returns (pooled (B, C, ceil(H/p), ceil(W/p)), mask of the winners, the shape of x; one per window)."""
+    x = _maps("maps", x)
+    p = positive_int("pool size", p, maximum=MAX_KERNEL)
     b, c, h, w = x.shape
     hp, wp = pooled_size(h, p), pooled_size(w, p)
     padded = np.full((b, c, hp * p, wp * p), -np.inf)
@@ -91,9 +105,14 @@ def max_pool(x: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
     return pooled, mask[:, :, :h, :w]
 
 
-def max_pool_backward(d: np.ndarray, mask: np.ndarray, p: int) -> np.ndarray:
+def max_pool_backward(d, mask, p: int) -> np.ndarray:
     """Gradient of max_pool: each window's gradient d (B, C, Hp, Wp) goes to its winner (mask: (B, C, H, W))."""
+    mask = np.asarray(mask)
+    p = positive_int("pool size", p, maximum=MAX_KERNEL)
+    if mask.dtype != bool or mask.ndim != 4:
+        raise ShapeError("mask must be the boolean (batch, channels, height, width) mask max_pool returned")
     h, w = mask.shape[2:]
+    d = finite_array("pooled gradients", d, mask.shape[:2] + (pooled_size(h, p), pooled_size(w, p)))
     spread = np.repeat(np.repeat(d, p, axis=2), p, axis=3)[:, :, :h, :w]
     return spread * mask
 

@@ -73,7 +73,7 @@ from .adc_study import TIA_ENERGY_PER_READ, walden_conversion_energy
 SEED_PAPER = {"baseline": 0.9799, "transfer": 0.9386, "hybrid": 0.9583,
               "transfer_groups": (0.9521, 0.9340, 0.9380), "hybrid_groups": (0.9659, 0.9514, 0.9614),
               "gops_per_watt": 11014.0}
-CALIBRATION_IMAGES = 200  # training images the ADCs are calibrated on
+CALIBRATION_IMAGES = 64  # training images the ADCs are calibrated on
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ SECTIONS = {"data": DataConfig, "software": SoftwareConfig, "arrays": ArrayConfi
             "system": SystemConfig}
 DEFAULTS = {
     "data": {"name": "mnist-subset", "fraction": 0.1},
-    "software": {"epochs": 15, "lr": 0.05, "batch_size": 32},
+    "software": {"epochs": 20, "lr": 0.02, "batch_size": 32},
     "arrays": {"rows": 128, "cols": 16, "cell": "1T1R", "transfer_levels": 8, "input_bits": 8, "adc_bits": 8,
                "tia_energy": TIA_ENERGY_PER_READ},
     "training": {"mode": "hybrid", "rule": "threshold", "lr": 0.2, "threshold": 0.5, "iterations": 2,
@@ -133,6 +133,10 @@ class Yao2020Config:
             raise InvalidParameterError("the seed experiment trains in hybrid mode (training.mode = 'hybrid')")
         if len(self.training.backends) != 1:
             raise InvalidParameterError("training.backends names one backend: the FC layer's")
+        for (_, k, _), c in zip(YAO2020_CNN.stages, YAO2020_CNN.channels):
+            if c * k * k + 1 > self.arrays.rows:
+                raise InvalidParameterError(f"a kernel must fit one tile: {c}x{k}x{k} weights and the bias need"
+                                            f" {c * k * k + 1} rows, arrays.rows is {self.arrays.rows}")
 
     @classmethod
     def from_dict(cls, raw: dict) -> Yao2020Config:
@@ -341,9 +345,10 @@ def energy(cfg: Yao2020Config, analog: ConvNetwork, images: np.ndarray) -> dict:
             "images_per_second": 1.0 / interval, "gops": operations / interval / 1e9}
 
 
-def recovery(baseline: float, transfer: float, hybrid: float) -> float:
-    """Fraction of the accuracy lost in the transfer that hybrid training won back ((h - t) / (b - t))."""
-    return (hybrid - transfer) / (baseline - transfer) if baseline > transfer else float("nan")
+def recovery(baseline: float, transfer: float, hybrid: float) -> float | None:
+    """Fraction of the accuracy lost in the transfer that hybrid training won back ((h - t) / (b - t));
+    None when the transfer lost nothing."""
+    return (hybrid - transfer) / (baseline - transfer) if baseline > transfer else None
 
 
 def run_yao2020(cfg: Yao2020Config, out, progress: bool = True) -> dict:
@@ -418,8 +423,6 @@ def _run(cfg: Yao2020Config, data: Dataset, out: Path, progress: bool) -> dict:
     atomic_write(out / "result.json", lambda tmp: Path(tmp).write_text(json.dumps(result, indent=1)))
     atomic_write(out / "report.md", lambda tmp: Path(tmp).write_text(format_report([result]) + "\n"))
     return result
-
-
 def _pct(x) -> str:
     return "-" if x is None or not np.isfinite(x) else f"{100 * x:.2f} %"
 
@@ -434,7 +437,8 @@ def format_report(results: list[dict]) -> str:
 
     def row(label, ours, theirs):
         values = [_pct(v) for v in ours]
-        mean = [_pct(float(np.mean(ours)))] if len(results) > 1 else []
+        known = [v for v in ours if v is not None]
+        mean = [_pct(float(np.mean(known)) if known else None)] if len(results) > 1 else []
         lines.append(f"| {label} | {theirs} | " + " | ".join(values + mean) + " |")
 
     row("software baseline", [r["baseline"] for r in results], _pct(paper["baseline"]))
