@@ -29,6 +29,7 @@ from .yao2020 import (
     Yao2020Config,
     format_report,
     load_images,
+    recovery,
     run_yao2020,
     software_baseline,
 )
@@ -100,8 +101,8 @@ def _sensitivity_point(params: dict, seed: int, backends) -> dict:
         shutil.copyfile(shared, folder / "software.npz")
     res = run_yao2020(cfg, folder, progress=False)
     return {"baseline": res["baseline"], "after_transfer": res["after_transfer"]["all"],
-            "after_hybrid": res["after_hybrid"]["all"], "recovery": res["recovery"],
-            "gops_per_watt": res["energy"]["gops_per_watt"], "seconds": sum(res["seconds"].values())}
+            "after_hybrid": res["after_hybrid"]["all"],
+            "gops_per_watt": res["energy"]["gops_per_watt"], "experiment_seconds": sum(res["seconds"].values())}
 
 
 def _check_point(params: dict) -> None:
@@ -148,10 +149,10 @@ def format_sensitivity(rows: list[dict]) -> str:
         if r.get("status") != "ok":
             lines.append(f"| {label} | failed: {r.get('error', '')} | | | | |")
             continue
-        rec = r["recovery"]
+        rec = recovery(r["baseline"], r["after_transfer"], r["after_hybrid"])
         lines.append(f"| {label} | {100 * r['after_transfer']:.2f} % | {100 * r['after_hybrid']:.2f} % |"
-                     f" {'-' if rec != rec else f'{100 * rec:.0f} %'} | {r['gops_per_watt']:,.0f} |"
-                     f" {r['seconds']:.0f} |")
+                     f" {'-' if rec is None else f'{100 * rec:.0f} %'} | {r['gops_per_watt']:,.0f} |"
+                     f" {r['experiment_seconds']:.0f} |")
     if rows and rows[0].get("baseline") is not None:
         lines.append(f"\nSoftware baseline {100 * rows[0]['baseline']:.2f} % (shared by every variant).")
     return "\n".join(lines)
