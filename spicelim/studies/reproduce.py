@@ -10,8 +10,8 @@ report (<out>/report.md, <out>/summary.json) sets every seed and their mean besi
 The sensitivity table varies one setting at a time from the base configuration (a dotted key of
 the configuration and its values). Every variant is a point of a resumable sweep on Dask
 (spicelim.sweeps: a LocalCluster by default, or a scheduler address), each running the whole
-experiment in its own folder with the test set read in the worker itself; all variants share the
-base's software baseline (trained once). The table: accuracy after transfer and after hybrid
+experiment in its own folder with the test set read in the worker itself; variants of the arrays,
+the training or the circuit share the base's software baseline (trained once). The table: accuracy after transfer and after hybrid
 training, the recovered fraction and the energy efficiency of every variant.
 """
 
@@ -97,12 +97,19 @@ def _sensitivity_point(params: dict, seed: int, backends) -> dict:
     folder = Path(params["out"]) / name
     folder.mkdir(parents=True, exist_ok=True)
     shared = Path(params["out"]) / "software.npz"
-    if shared.exists() and not (folder / "software.npz").exists():
+    if _shares_software(params["variant"]) and shared.exists() and not (folder / "software.npz").exists():
         shutil.copyfile(shared, folder / "software.npz")
     res = run_yao2020(cfg, folder, progress=False)
     return {"baseline": res["baseline"], "after_transfer": res["after_transfer"]["all"],
             "after_hybrid": res["after_hybrid"]["all"],
             "gops_per_watt": res["energy"]["gops_per_watt"], "experiment_seconds": sum(res["seconds"].values())}
+
+
+def _shares_software(variant: str) -> bool:
+    """True when a variant's software baseline is the base's: it changes the arrays, the training or the circuit."""
+    key = variant.partition("=")[0]
+    return not key or key.split(".")[0] in ("arrays", "training") or key in ("system.groups", "system.conv_backend",
+                                                                            "system.t_read", "system.eval_workers")
 
 
 def _check_point(params: dict) -> None:

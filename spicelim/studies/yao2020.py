@@ -175,8 +175,29 @@ def load_images(cfg: Yao2020Config) -> Dataset:
     return data
 
 
+def split_training(cfg: Yao2020Config, data: Dataset) -> dict[str, np.ndarray]:
+    """Indices of the training images: "hybrid" (a stratified fraction data.fraction), "monitor"
+    (system.monitor_images more) and "software" (the rest, the software baseline's training set).
+
+    The hybrid and monitor images are held out of the software training: the small network fits
+    the images it was trained on perfectly (training accuracy 100 % on the 5,000-image subset), so
+    the device errors would not show on them and hybrid training would have nothing to learn."""
+    from sklearn.model_selection import train_test_split
+
+    n = data.train_y.size
+    keep = max(data.n_classes, int(round(cfg.data.fraction * n)))
+    monitor = min(cfg.system.monitor_images, n - keep - data.n_classes)
+    if monitor < 1:
+        raise InvalidParameterError(f"data.fraction {cfg.data.fraction:g} of {n} training images leaves too few"
+                                    " for the software baseline and the monitor images")
+    held, software = train_test_split(np.arange(n), train_size=keep + monitor, stratify=data.train_y,
+                                      random_state=cfg.seed)
+    hybrid, watch = train_test_split(held, train_size=keep, random_state=cfg.seed)
+    return {"software": np.sort(software), "hybrid": np.sort(hybrid), "monitor": np.sort(watch)}
+
+
 def software_baseline(cfg: Yao2020Config, data: Dataset, out: Path, progress: bool) -> tuple[ConvNetwork, list]:
-    """The float64 network, trained (or loaded from software.npz)."""
+    """The float64 network trained on the "software" training images (or loaded from software.npz)."""
     net = ConvNetwork.software(YAO2020_CNN, seed=int(np.random.SeedSequence([cfg.seed, 1]).generate_state(1)[0]))
     layers = net.convs + [net.fc]
     path = out / "software.npz"
@@ -186,8 +207,9 @@ def software_baseline(cfg: Yao2020Config, data: Dataset, out: Path, progress: bo
             layer.set_weights(w, b)
         return net, state["history"]
     s = cfg.software
-    history = train_software(net, data.train_x, data.train_y, epochs=s.epochs, lr=s.lr, batch_size=s.batch_size,
-                             seed=cfg.seed, progress=progress)
+    mine = split_training(cfg, data)["software"]
+    history = train_software(net, data.train_x[mine], data.train_y[mine], epochs=s.epochs, lr=s.lr,
+                             batch_size=s.batch_size, seed=cfg.seed, progress=progress)
     save_state(path, {"weights": [list(layer.weights()) for layer in layers], "history": history})
     return net, history
 
@@ -249,13 +271,8 @@ def conv_features(cfg: Yao2020Config, analog: ConvNetwork, data: Dataset, out: P
     path = out / "features.npz"
     if path.exists():
         return load_state(path)
-    from sklearn.model_selection import train_test_split
-
-    n = data.train_y.size
-    keep = max(data.n_classes, int(round(cfg.data.fraction * n)))
-    hybrid, rest = train_test_split(np.arange(n), train_size=keep, stratify=data.train_y, random_state=cfg.seed) \
-        if keep < n else (np.arange(n), np.arange(0))
-    monitor = rest[:cfg.system.monitor_images] if rest.size else hybrid[:cfg.system.monitor_images]
+    split = split_training(cfg, data)
+    hybrid, monitor = split["hybrid"], split["monitor"]
     out_sets = {}
     for name, x in (("hybrid", data.train_x[hybrid]), ("monitor", data.train_x[monitor]), ("test", data.test_x)):
         groups = group_of(x.shape[0], cfg.system.groups)
@@ -362,6 +379,7 @@ def run_yao2020(cfg: Yao2020Config, out, progress: bool = True) -> dict:
     if ident.exists() and json.loads(ident.read_text()).get("fingerprint") != cfg.fingerprint():
         raise InvalidParameterError(f"{out} holds a run of another configuration; choose another folder")
     data = load_images(cfg)
+    split_training(cfg, data)  # a split that leaves no software training set fails here
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(ident, lambda tmp: Path(tmp).write_text(json.dumps(
         {"fingerprint": cfg.fingerprint(), "config": cfg.as_dict()}, indent=1)))
