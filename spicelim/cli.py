@@ -338,6 +338,10 @@ def _reproduce(args) -> int:
     if args.fc_backend is not None:
         raw = with_setting(raw, "training.backends", [args.fc_backend])
     if args.sensitivity:
+        if len(args.seeds) != 1:
+            print("spicelim reproduce: the sensitivity table runs one seed (--seeds N)", file=sys.stderr)
+            return 2
+        raw = with_setting(raw, "seed", args.seeds[0])
         variations = None
         if args.vary:
             variations = {key: value if isinstance(value, list) else [value] for key, value in args.vary}

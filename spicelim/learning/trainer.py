@@ -5,7 +5,7 @@ transposed reads down to the lowest layer that trains, and one step of every lay
 Each epoch ends with a test-set read and one row of metrics (metrics.csv in the run directory):
 loss, accuracies, pairs programmed, pulses, programming energy and pulse time (from the
 simulated transients), read vectors and their energy (drivers and TIA feedback, from a simulated
-read of the epoch's last minibatch on every tile, times the vectors read), and the wall time of
+read of up to 16 images of the epoch's last minibatch on every tile, times the vectors read), and the wall time of
 reads and of updates.
 
 With a run directory, a checkpoint (checkpoint.npz) is written atomically after every minibatch:
@@ -42,6 +42,7 @@ from .rules import UpdateRule
 from .tiles import AnalogLinear
 
 CHECKPOINT = "checkpoint.npz"
+ENERGY_SAMPLE = 16  # images of the epoch's last minibatch whose simulated read gives the read energy per vector
 METRICS = "metrics.csv"
 COLUMNS = ("epoch", "train_loss", "train_accuracy", "test_accuracy", "pairs_programmed", "pulses",
            "update_energy_J", "pulse_time_s", "read_vectors", "read_energy_J", "read_seconds", "update_seconds")
@@ -169,7 +170,7 @@ class Trainer:
                 self._checkpoint(epoch, b + 1, running)
                 bar.update(1)
                 bar.set_postfix(epoch=epoch + 1, loss=f"{running['loss'] / max(running['seen'], 1):.3f}")
-            self._end_epoch(epoch, running, self.data.train_x[order[-self.batch_size:]])
+            self._end_epoch(epoch, running, self.data.train_x[order[-min(self.batch_size, ENERGY_SAMPLE):]])
             epoch, start, running = epoch + 1, 0, None
             self._checkpoint(epoch, 0, None)
 

@@ -89,7 +89,7 @@ class SystemConfig:
     groups: int = 3
     conv_backend: str = "fast"
     eval_workers: int = 2
-    monitor_images: int = 100
+    monitor_images: int = 50
     t_read: float = 50e-9
 
     def __post_init__(self):
