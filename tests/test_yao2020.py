@@ -145,3 +145,5 @@ def test_the_sensitivity_sweep_varies_one_setting_at_a_time(tmp_path, small_mnis
     assert "arrays.adc_bits = 3" in res["table"]
     base = json.loads((tmp_path / "sens" / "base" / "experiment.json").read_text())["config"]
     assert base["arrays"]["adc_bits"] == 8 and base["system"]["eval_workers"] == 0
+    variant = json.loads((tmp_path / "sens" / "arrays.adc_bits=3" / "experiment.json").read_text())["config"]
+    assert variant["arrays"]["adc_energy"] == walden_conversion_energy(3)  # the default follows the bits

@@ -221,8 +221,23 @@ def parse_sections(raw, sections: dict, defaults: dict | None = None) -> dict:
     return parts
 
 
+class SectionedConfig:
+    """What every sectioned run configuration shares: reading TOML, plain values, a fingerprint."""
+
+    @classmethod
+    def from_toml(cls, path):
+        return cls.from_dict(read_toml("configuration", path))
+
+    def as_dict(self) -> dict:
+        return json.loads(json.dumps(asdict(self)))
+
+    def fingerprint(self) -> str:
+        """16 hex digits identifying every setting (checkpoints and result folders are bound to it)."""
+        return hashlib.sha256(json.dumps(self.as_dict(), sort_keys=True).encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
-class RunConfig:
+class RunConfig(SectionedConfig):
     seed: int = 0
     data: DataConfig = field(default_factory=DataConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
@@ -241,15 +256,6 @@ class RunConfig:
         """Build from nested plain values; unknown sections or keys raise InvalidParameterError."""
         return cls(**parse_sections(raw, SECTIONS))
 
-    @classmethod
-    def from_toml(cls, path) -> RunConfig:
-        return cls.from_dict(read_toml("configuration", path))
-
-    def as_dict(self) -> dict:
-        return json.loads(json.dumps(asdict(self)))
-
-    def fingerprint(self) -> str:
-        return hashlib.sha256(json.dumps(self.as_dict(), sort_keys=True).encode()).hexdigest()[:16]
 
 
 def load_data(cfg: RunConfig):

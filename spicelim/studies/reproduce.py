@@ -135,10 +135,13 @@ def sensitivity_yao2020(raw: dict, out, variations: dict | None = None, *, sched
             raise InvalidParameterError(f"a variation is a dotted key (e.g. arrays.r_wire) and a list of values,"
                                         f" got {show(key)}: {show(values)}")
         variants += [f"{key}={json.dumps(v)}" for v in values]
-    spec = SweepSpec(SENSITIVITY_TASK, grid={"variant": variants},
-                     fixed={"config": json.dumps(base.as_dict()), "out": str(out)}, name="yao2020 sensitivity")
+    # the configuration as given (not base.as_dict()): defaults that follow a setting, such as the ADC's
+    # conversion energy following its bits, must follow it in the variants too
+    config = json.dumps(with_setting(raw, "seed", base.seed))
+    spec = SweepSpec(SENSITIVITY_TASK, grid={"variant": variants}, fixed={"config": config, "out": str(out)},
+                     name="yao2020 sensitivity")
     for variant in variants:  # every variant's configuration checked before anything runs
-        _check_point({"config": json.dumps(base.as_dict()), "variant": variant})
+        _check_point({"config": config, "variant": variant})
     out.mkdir(parents=True, exist_ok=True)
     if not (out / "software.npz").exists():  # the shared software baseline (every variant: same seed and data)
         software_baseline(base, load_images(base), out, progress)

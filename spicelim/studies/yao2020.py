@@ -30,10 +30,9 @@ the seed paper's.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +47,7 @@ from ..learning.evaluate import evaluate_on_arrays
 from ..learning.experiment import (
     ArrayConfig,
     DataConfig,
+    SectionedConfig,
     SoftwareConfig,
     TrainingConfig,
     make_rule,
@@ -64,7 +64,6 @@ from ..validation import (
     non_negative_int,
     path_value,
     positive_int,
-    read_toml,
     real_number,
 )
 from .adc_study import TIA_ENERGY_PER_READ, walden_conversion_energy
@@ -115,7 +114,7 @@ DEFAULTS = {
 
 
 @dataclass(frozen=True)
-class Yao2020Config:
+class Yao2020Config(SectionedConfig):
     """Every setting of the experiment, in sections as in a run configuration (module docstring; DEFAULTS)."""
 
     seed: int = 0
@@ -149,16 +148,6 @@ class Yao2020Config:
         if isinstance(bits, int) and not isinstance(bits, bool) and 1 <= bits <= 16:
             defaults["arrays"]["adc_energy"] = walden_conversion_energy(bits)
         return cls(**parse_sections(raw, SECTIONS, defaults))
-
-    @classmethod
-    def from_toml(cls, path) -> Yao2020Config:
-        return cls.from_dict(read_toml("configuration", path))
-
-    def as_dict(self) -> dict:
-        return json.loads(json.dumps(asdict(self)))
-
-    def fingerprint(self) -> str:
-        return hashlib.sha256(json.dumps(self.as_dict(), sort_keys=True).encode()).hexdigest()[:16]
 
 
 # ---------------------------------------------------------------------- stages
