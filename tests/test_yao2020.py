@@ -127,8 +127,8 @@ def test_a_small_run_end_to_end_resumes_and_reports(tmp_path, small_mnist):
     # a second run resumes every stage: the same numbers, nothing trained again
     again = run_yao2020(cfg, tmp_path / "run", progress=False)
     for key in ("baseline", "after_transfer", "after_hybrid", "recovery"):
-        assert again[key] == res[key]  # (recovery is None when the transfer lost nothing) or again[key] is res[key] is None
-    assert again["seconds"]["software"] < 1.0
+        assert again[key] == res[key]  # (recovery is None when the transfer lost nothing)
+    assert again["seconds"]["software"] - res["seconds"]["software"] < 1.0  # summed over both runs
     other = Yao2020Config.from_dict(small_config(small_mnist, arrays__r_wire=5.0))
     with pytest.raises(InvalidParameterError, match="another configuration"):
         run_yao2020(other, tmp_path / "run")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+MOVED_S = 1e-9  # a device moved when its conductance changed by more than this (ngspice round-off is far below)
+
 
 def _pyplot():
     import matplotlib
@@ -45,10 +47,11 @@ def plot_conductances(path: Path, before: np.ndarray, after: np.ndarray, title: 
     a.set_ylabel("devices")
     a.legend(fontsize=8)
     change = (after - before).ravel() * 1e6
-    b.hist(change[change != 0], bins=40, color="C2")
-    b.set_xlabel("conductance change (uS), devices that moved")
+    moved = np.abs(change) > MOVED_S * 1e6
+    b.hist(change[moved], bins=40, color="C2")
+    b.set_xlabel(f"conductance change (uS), devices that moved by more than {MOVED_S * 1e9:g} nS")
     b.set_ylabel("devices")
-    b.set_title(f"{np.count_nonzero(change)} of {change.size} devices moved", fontsize=9)
+    b.set_title(f"{np.count_nonzero(moved)} of {change.size} devices moved", fontsize=9)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
