@@ -5,8 +5,8 @@ transposed reads down to the lowest layer that trains, and one step of every lay
 Each epoch ends with a test-set read and one row of metrics (metrics.csv in the run directory):
 loss, accuracies, pairs programmed, pulses, programming energy and pulse time (from the
 simulated transients), read vectors and their energy (drivers and TIA feedback, from a simulated
-read of up to 16 images of the epoch's last minibatch on every tile, times the vectors read), and the wall time of
-reads and of updates.
+read of up to ENERGY_SAMPLE images of the epoch's last minibatch on every tile, times the vectors
+read), and the wall time of reads and of updates.
 
 With a run directory, a checkpoint (checkpoint.npz) is written atomically after every minibatch:
 every layer's state (device states, stuck maps, spread, every random stream, ADC calibration),

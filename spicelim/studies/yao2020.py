@@ -50,6 +50,7 @@ from ..learning.experiment import (
     SectionedConfig,
     SoftwareConfig,
     TrainingConfig,
+    load_data,
     make_rule,
     parse_sections,
 )
@@ -152,11 +153,8 @@ class Yao2020Config(SectionedConfig):
 
 # ---------------------------------------------------------------------- stages
 def load_images(cfg: Yao2020Config) -> Dataset:
-    from ..learning.data import load_idx, load_mnist_subset
-
-    d = cfg.data
-    data = load_mnist_subset(seed=cfg.seed) if d.name == "mnist-subset" else load_idx(d.images, d.labels,
-                                                                                       seed=cfg.seed)
+    """The configured data set (learning.experiment.load_data), checked to hold the seed network's image size."""
+    data = load_data(cfg)
     if tuple(data.image_shape) != YAO2020_CNN.image:
         h, w = YAO2020_CNN.image
         raise ShapeError(f"the seed network reads {h}x{w} images; {data.name} holds"
@@ -240,7 +238,7 @@ def transfer(cfg: Yao2020Config, software: ConvNetwork, analog: ConvNetwork, dat
     calibration = analog.images(data.train_x[:CALIBRATION_IMAGES])
     features = np.empty((calibration.shape[0], analog.spec.n_features))
     for g in range(cfg.system.groups):
-        mine = np.arange(g, calibration.shape[0], cfg.system.groups)
+        mine = group_of(calibration.shape[0], cfg.system.groups) == g
         a = calibration[mine]
         for n, conv in enumerate(analog.convs):
             conv.groups[g].calibrate(conv.patch_inputs(a))
