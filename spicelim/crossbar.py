@@ -437,6 +437,18 @@ class Crossbar:
         self._store_state(self.variation.programmed(self.device, before, after))
         return replace(result, state=self.state)
 
+    def relax(self) -> int:
+        """Let the cells programmed since the last relax() relax (Variability.relaxation); returns how many moved.
+
+        Call it when time passes after programming (after a transfer, between training steps): the
+        move comes after the verify reads, so write-verify does not see it. No-op without relaxation.
+        """
+        if self.device is None:
+            return 0
+        waiting = int(self.variation.unrelaxed.sum())
+        self._store_state(self.variation.relax(self.device, self.state))
+        return waiting
+
     # ------------------------------------------------------------------ lifetime
     def close(self) -> None:
         """Stop the simulators this array started (its ngspice worker) and drop cached factorisations."""

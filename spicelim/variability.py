@@ -1,7 +1,7 @@
-"""Device non-idealities, all drawn from one seed: spread, noise, stuck cells and finite levels.
+"""Device non-idealities, all drawn from one seed: spread, noise, stuck cells, finite levels, relaxation.
 
     Variability(d2d={"g_max": 0.1}, c2c=0.05, stuck_on=0.005, stuck_off=0.005, read_noise=0.01,
-                levels=64, seed=1)
+                levels=64, relaxation=0.05, seed=1)
 
 - d2d: device-to-device spread. Each named parameter of each cell is the model's value times a
   log-normal factor exp(sigma * N(0, 1)), drawn once per array. Every cell's parameter set is
@@ -16,12 +16,19 @@
   (in Python or in the netlist) see it like array current.
 - levels: a device holds only this many distinguishable states, evenly spaced in its normalised
   state; every state set or programmed snaps to the nearest one.
+- relaxation: after programming ends, a programmed cell's state drifts away from where the last
+  verify read saw it (filament relaxation, over seconds to minutes). Each cell programmed since
+  the last Crossbar.relax() moves, when relax() is called, by relaxation * N(0, 1) of its state
+  window (normalised units), clipped to the window. A cell counts as programmed when a programming
+  call moved its normalised state by more than RELAX_MIN_CHANGE (simulator round-off on unpulsed
+  cells does not). Because the move comes after the verify reads, write-verify cannot catch it:
+  callers say when time passes (after a transfer, between training steps) by calling relax().
 
 Draws come from independent streams of numpy's SeedSequence(seed) (spread, faults, programming
-noise, read noise), so the same seed gives the same array and the same noise sequences, and
+noise, read noise, relaxation), so the same seed gives the same array and the same noise sequences, and
 reading an array does not change what programming it later gives. Arrays built with the same
 seed get the same draws. The streams' states, the stuck map and the spread parameters are part of
-the array's saved state (state_dict).
+the array's saved state (state_dict), as is the set of cells waiting to relax.
 
 Finite levels snap the state after every programming call: a call whose change is smaller than
 half a level leaves the cell where it was (the device cannot hold anything in between).
@@ -40,6 +47,7 @@ from .errors import InvalidParameterError
 from .validation import finite_array, non_negative_int, positive_int, real_number, show
 
 MAX_LEVELS = 2**32  # distinguishable states of a device (more is a continuum for every use here)
+RELAX_MIN_CHANGE = 1e-3  # normalised state change that makes a cell "programmed" (ngspice round-off is below 1e-4)
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,7 @@ class Variability:
     stuck_off: float = 0.0
     read_noise: float = 0.0
     levels: int | None = None
+    relaxation: float = 0.0
     seed: int = 0
 
     def __post_init__(self):
@@ -68,7 +77,7 @@ class Variability:
             if not 0 <= sigma <= 1 or not np.isfinite(sigma):
                 raise InvalidParameterError(f"d2d spread of {name} must lie in [0, 1], got {sigma:g}")
         object.__setattr__(self, "d2d", pairs)
-        for name in ("c2c", "read_noise"):
+        for name in ("c2c", "read_noise", "relaxation"):
             value = real_number(name, getattr(self, name))
             if not 0 <= value <= 1:
                 raise InvalidParameterError(f"{name} must lie in [0, 1] (a relative standard deviation), got {value:g}")
@@ -90,7 +99,8 @@ class Variability:
     @property
     def device_effects(self) -> bool:
         """True when any effect needs a memristor model (everything except read noise)."""
-        return bool(self.d2d) or self.c2c > 0 or self.stuck_on > 0 or self.stuck_off > 0 or self.levels is not None
+        return (bool(self.d2d) or self.c2c > 0 or self.stuck_on > 0 or self.stuck_off > 0 or self.levels is not None
+                or self.relaxation > 0)
 
 
 def _limit_or_none(device, name: str, value: float) -> float | None:
@@ -116,15 +126,18 @@ class DeviceVariation:
 
     def __init__(self, variability: Variability, shape: tuple[int, int], device=None):
         self.variability = variability
-        spread_seq, fault_seq, c2c_seq, read_seq = np.random.SeedSequence(variability.seed).spawn(4)
+        spread_seq, fault_seq, c2c_seq, read_seq, relax_seq = np.random.SeedSequence(variability.seed).spawn(5)
         self.c2c_noise = np.random.default_rng(c2c_seq)
         self.read_noise_rng = np.random.default_rng(read_seq)
+        self.relax_rng = np.random.default_rng(relax_seq)
+        self.unrelaxed = np.zeros(shape, dtype=bool)  # cells programmed since the last relax()
         self._read_limit: float | None = None
         self.cell_params: dict[str, np.ndarray] = {}
         self.stuck = np.zeros(shape, dtype=np.int8)
         self.stuck.setflags(write=False)
         if variability.device_effects and device is None:
-            raise InvalidParameterError("d2d, c2c, stuck cells and levels need a memristor device in the array")
+            raise InvalidParameterError("d2d, c2c, stuck cells, levels and relaxation need a memristor device in the"
+                                        " array")
         if device is None:
             return
         names = {f.name for f in fields(device)}
@@ -188,11 +201,26 @@ class DeviceVariation:
         """The state after a programming call: simulated change with cycle-to-cycle noise, then settle()."""
         sigma = self.variability.c2c
         s = after
+        dev = self.cell_device(device)
         if sigma > 0:
-            dev = self.cell_device(device)
             lo, hi = dev.state_bounds
             s = np.clip(before + (after - before) * (1 + sigma * self.c2c_noise.standard_normal(before.shape)), lo, hi)
+        if self.variability.relaxation > 0:
+            self.unrelaxed |= np.abs(dev.normalise(after) - dev.normalise(before)) > RELAX_MIN_CHANGE
         return self.settle(device, s)
+
+    def relax(self, device, state: np.ndarray) -> np.ndarray:
+        """The state after the cells programmed since the last call relaxed (see the module docstring).
+
+        One draw per cell of the array every call, so the stream does not depend on which cells moved.
+        """
+        if self.variability.relaxation == 0:
+            return state
+        dev = self.cell_device(device)
+        step = self.variability.relaxation * self.relax_rng.standard_normal(self.unrelaxed.shape)
+        moved, self.unrelaxed = self.unrelaxed, np.zeros_like(self.unrelaxed)
+        x = np.clip(dev.normalise(state) + step, 0.0, 1.0)
+        return self.settle(device, np.where(moved, dev.denormalise(x), state))
 
     def read_noise_current(self, volts: np.ndarray, conductance: np.ndarray, transpose: bool) -> np.ndarray | None:
         """(B, L) noise currents of the sensed lines for inputs volts (B, M) or (B, N), amperes (None without read noise).
@@ -214,13 +242,15 @@ class DeviceVariation:
     def state_dict(self) -> dict:
         """Stuck map, spread parameters and the states of the noise streams, as plain values."""
         return {"stuck": np.array(self.stuck), "cell_params": {k: np.array(v) for k, v in self.cell_params.items()},
-                "c2c_noise": generator_state(self.c2c_noise), "read_noise": generator_state(self.read_noise_rng)}
+                "c2c_noise": generator_state(self.c2c_noise), "read_noise": generator_state(self.read_noise_rng),
+                "relaxation": generator_state(self.relax_rng), "unrelaxed": np.array(self.unrelaxed)}
 
     def load_state_dict(self, state: dict, device) -> None:
         """Restore what state_dict() saved, after checking every part fits this array and device."""
         try:
             stuck, params = state["stuck"], state["cell_params"]
-            c2c, read = state["c2c_noise"], state["read_noise"]
+            c2c, read, relax = state["c2c_noise"], state["read_noise"], state["relaxation"]
+            unrelaxed = np.array(state["unrelaxed"])
         except (KeyError, TypeError) as exc:
             raise InvalidParameterError(f"saved variability state is missing {exc}") from None
         shape = self.stuck.shape
@@ -230,9 +260,12 @@ class DeviceVariation:
         if not isinstance(params, dict) or set(params) != set(self.cell_params):
             raise InvalidParameterError(f"saved spread parameters {sorted(params) if isinstance(params, dict) else params}"
                                         f" differ from this array's {sorted(self.cell_params)}")
+        if unrelaxed.shape != shape or unrelaxed.dtype != bool:
+            raise InvalidParameterError(f"saved set of cells waiting to relax must be {shape} booleans")
         cell_params = {k: finite_array(f"saved spread parameter {k}", v, shape) for k, v in params.items()}
         c2c = checked_generator_state(self.c2c_noise, c2c, "cycle-to-cycle noise")
         read = checked_generator_state(self.read_noise_rng, read, "read noise")
+        relax = checked_generator_state(self.relax_rng, relax, "relaxation")
         if cell_params and device is not None:
             _check_cells(device, cell_params, shape)
         stuck = stuck.astype(np.int8)
@@ -241,4 +274,6 @@ class DeviceVariation:
         self.stuck, self.cell_params = stuck, cell_params
         self.c2c_noise.bit_generator.state = c2c
         self.read_noise_rng.bit_generator.state = read
+        self.relax_rng.bit_generator.state = relax
+        self.unrelaxed = unrelaxed
         self._read_limit = None

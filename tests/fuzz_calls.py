@@ -327,7 +327,8 @@ CALLS = [
     PublicCall("DAC", lambda bits, v_max, unsigned, x: DAC(bits=bits, v_max=v_max, unsigned=unsigned).encode(x),
                dict(bits=4, v_max=0.2, unsigned=False, x=np.array([0.5, -0.5]))),
     PublicCall("Variability", lambda **k: Variability(**k), dict(d2d={"alpha_set": 0.1}, c2c=0.1, stuck_on=0.01,
-                                                                 stuck_off=0.01, read_noise=0.01, levels=16, seed=1)),
+                                                                 stuck_off=0.01, read_noise=0.01, levels=16, relaxation=0.05,
+                                                                 seed=1)),
     PublicCall("Crossbar with variability", lambda levels, c2c, read_noise: memristor_array(
         variability=Variability(levels=levels, c2c=c2c, read_noise=read_noise)).read(np.full(3, 0.1)),
                dict(levels=16, c2c=0.1, read_noise=0.1)),

@@ -89,6 +89,23 @@ def test_threshold_update_programs_only_large_updates_closed_loop():
     assert np.all(np.abs(w[:, 0] - 0.2) <= rule.tolerance + 1e-12)
 
 
+def test_the_trainer_lets_updated_devices_relax_after_every_minibatch():
+    """Nothing is left waiting to relax after a run, and relaxation moved the updated pairs off their targets."""
+    from spicelim import Variability
+    data = load_digits().subset(0.02)
+    final = {}
+    for sigma in (0.0, 0.05):
+        layer = AnalogLinear(64, 10, reference_spec(variability=Variability(relaxation=sigma, seed=1)), seed=2)
+        layer.set_weights(np.zeros((64, 10)))
+        rule = ThresholdUpdate(layer, lr=1.0, threshold=0.01, iterations=3)
+        trainer = Trainer(Network([layer]), [rule], data, epochs=1, batch_size=20, progress=False)
+        trainer.run()
+        assert not any(t.array.variation.unrelaxed.any() for t, _, _ in layer.blocks())  # relaxed after each step
+        final[sigma] = layer.measured_weights()
+    moved = np.abs(final[0.05] - final[0.0])
+    assert moved.max() > 3 * rule.tolerance  # relaxation left the updated pairs off their verified targets
+
+
 def test_bad_configurations_are_refused_before_anything_runs(tmp_path):
     for raw, match in [({"trainig": {}}, "unknown configuration key"),
                        ({"training": {"lr": 0}}, "training.lr"),
@@ -130,7 +147,7 @@ def test_checkpoint_of_another_configuration_is_refused(tmp_path):
 
 
 SMALL = {"seed": 3, "data": {"fraction": 0.1}, "software": {"epochs": 2}, "network": {"sizes": [64, 10]},
-         "arrays": {"rows": 40, "cols": 20},  # two tiles
+         "arrays": {"rows": 40, "cols": 20, "relaxation": 0.02},  # two tiles; relaxation's stream is checkpointed
          "training": {"mode": "in-situ", "rule": "mixed", "lr": 0.2, "epochs": 2, "batch_size": 8,
                       "backends": ["fast-slots"]}}
 DRIVER = """

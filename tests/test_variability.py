@@ -108,7 +108,7 @@ def test_read_noise_has_the_stated_standard_deviation():
 @pytest.mark.parametrize("kwargs,match", [
     (dict(c2c=-0.1), "c2c"), (dict(read_noise=2.0), "read_noise"), (dict(stuck_on=0.7, stuck_off=0.5), "exceed"),
     (dict(levels=1), "levels"), (dict(seed=-1), "seed"), (dict(d2d={"g_max": -0.2}), "d2d"),
-    (dict(d2d="g_max"), "d2d"),
+    (dict(d2d="g_max"), "d2d"), (dict(relaxation=1.5), "relaxation"), (dict(relaxation=-0.01), "relaxation"),
 ])
 def test_bad_variability(kwargs, match):
     with pytest.raises(InvalidParameterError, match=match):
@@ -118,6 +118,8 @@ def test_bad_variability(kwargs, match):
 def test_device_effects_need_a_device():
     with pytest.raises(InvalidParameterError, match="memristor device"):
         Crossbar(2, 2, variability=Variability(c2c=0.1))
+    with pytest.raises(InvalidParameterError, match="memristor device"):
+        Crossbar(2, 2, variability=Variability(relaxation=0.1))
     Crossbar(2, 2, variability=Variability(read_noise=0.1)).close()
 
 
@@ -162,3 +164,64 @@ def test_reading_does_not_change_what_programming_gives():
             sched = PulseSchedule.from_slots(array_update((4, 4), "0T1R", counts, 1.5, -1.5), PulseTiming())
             results.append(xb.apply_pulses(sched, backend="fast").state)
     np.testing.assert_array_equal(results[0], results[1])
+
+
+def _half_programmed(var, shape=(40, 40)):
+    """An array at mid-window whose left half got one SET pulse (V/3 scheme, fast backend)."""
+    xb = Crossbar(*shape, device=DEV, variability=var)
+    xb.set_state(np.full(shape, DEV.g_min + SPAN / 2))
+    counts = np.zeros(shape, dtype=int)
+    counts[:, : shape[1] // 2] = 1
+    xb.apply_pulses(PulseSchedule.from_slots(array_update(shape, "0T1R", counts, 1.5, -1.5, "V/3"), PulseTiming()))
+    return xb
+
+
+def test_relaxation_moves_only_programmed_cells_by_the_stated_sigma():
+    sigma = 0.05
+    with _half_programmed(Variability(relaxation=sigma, seed=4)) as xb:
+        before = xb.state
+        assert xb.variation.unrelaxed[:, :20].all() and not xb.variation.unrelaxed[:, 20:].any()
+        assert xb.relax() == 800
+        moved = (xb.state - before) / SPAN  # normalised change: N(0, sigma) far from the window's ends
+        np.testing.assert_array_equal(moved[:, 20:], 0.0)  # unpulsed cells (V/3 disturb only) stay put
+        assert moved[:, :20].mean() == pytest.approx(0.0, abs=4 * sigma / np.sqrt(800))
+        assert moved[:, :20].std() == pytest.approx(sigma, rel=0.1)  # 800 draws: std's standard error 2.5 %
+        after = xb.state
+        assert xb.relax() == 0  # nothing programmed since: nothing moves
+        np.testing.assert_array_equal(xb.state, after)
+
+
+def test_without_relaxation_relax_changes_nothing():
+    with _half_programmed(None, shape=(6, 6)) as xb:
+        before = xb.state
+        assert xb.relax() == 0
+        np.testing.assert_array_equal(xb.state, before)
+
+
+def test_relaxation_is_clipped_to_the_window_and_snaps_to_levels():
+    with _half_programmed(Variability(relaxation=1.0, levels=5, seed=2), shape=(20, 20)) as xb:
+        xb.relax()
+        x = (xb.state - DEV.g_min) / SPAN
+        assert x.min() >= 0 and x.max() <= 1
+        np.testing.assert_allclose(x * 4, np.round(x * 4), atol=1e-9)
+        assert np.mean(x[:, :10] == 0) > 0.2 and np.mean(x[:, :10] == 1) > 0.2  # sigma of the whole window
+
+
+def test_write_verify_does_not_see_relaxation_and_a_saved_array_relaxes_alike(tmp_path):
+    import spicelim
+    from spicelim.programming import WritePulses, write_verify
+    var = Variability(relaxation=0.04, seed=9)
+    target = np.linspace(6e-6, 14e-6, 16).reshape(4, 4)
+    with Crossbar(4, 4, device=DEV, variability=var) as xb:
+        xb.set_state(np.full((4, 4), 10e-6))
+        report = write_verify(xb, target, WritePulses(), tolerance=0.3e-6, progress=False)
+        assert report.converged.all()
+        path = spicelim.save_state(tmp_path / "array.npz", xb.state_dict())
+        xb.relax()
+        relaxed = xb.conductance
+        with Crossbar(4, 4, device=DEV, variability=var) as twin:
+            twin.load_state_dict(spicelim.load_state(path))
+            twin.relax()
+            np.testing.assert_array_equal(twin.conductance, relaxed)
+    error = (relaxed - target) / SPAN
+    assert np.abs(error).max() > 0.3e-6 / SPAN  # beyond the verify band: the verify reads came before it

@@ -228,6 +228,10 @@ class AnalogConv2d:
         for layer in self.groups:
             layer.set_weights(w, b)
 
+    def relax(self) -> int:
+        """Let every group's freshly programmed devices relax (Crossbar.relax); returns how many moved."""
+        return sum(layer.relax() for layer in self.groups)
+
     def state_dict(self) -> dict:
         return {"groups": [layer.state_dict() for layer in self.groups]}
 

@@ -107,6 +107,7 @@ class ArrayConfig:
     c2c: float = 0.1
     stuck: float = 0.005  # fraction of stuck cells, half at each bound
     levels: int = 0  # distinguishable states per device (0: continuous)
+    relaxation: float = 0.0  # post-programming relaxation, sigma as a fraction of the device window
     cell: str = "1T1R"
     r_wire: float = 1.0
     rows: int = 128
@@ -123,7 +124,7 @@ class ArrayConfig:
 
     def __post_init__(self):
         choice("arrays.device", self.device, tuple(DEVICES))
-        for name in ("d2d", "c2c", "stuck"):
+        for name in ("d2d", "c2c", "stuck", "relaxation"):
             object.__setattr__(self, name, real_number(f"arrays.{name}", getattr(self, name), minimum=0.0, maximum=1.0))
         object.__setattr__(self, "levels", non_negative_int("arrays.levels", self.levels, maximum=1 << 20))
         object.__setattr__(self, "r_wire", real_number("arrays.r_wire", self.r_wire, minimum=0.0, maximum=1e6))
@@ -145,10 +146,10 @@ class ArrayConfig:
 
     def spec(self, backend, w_max: float) -> TileSpec:
         var = None
-        if self.d2d or self.c2c or self.stuck or self.levels:
+        if self.d2d or self.c2c or self.stuck or self.levels or self.relaxation:
             var = Variability(d2d={k: self.d2d for k in ("g_min", "g_max", "alpha_set", "alpha_reset")} if self.d2d
                               else {}, c2c=self.c2c, stuck_on=self.stuck / 2, stuck_off=self.stuck / 2,
-                              levels=self.levels or None)
+                              levels=self.levels or None, relaxation=self.relaxation)
         return TileSpec(max_rows=self.rows, max_cols=self.cols, cell=self.cell, r_wire=self.r_wire,
                         device=DEVICES[self.device](), variability=var,
                         tia=TIA(r_f=self.tia_r_f, energy_per_read=self.tia_energy) if self.tia_r_f else None,

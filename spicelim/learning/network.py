@@ -94,6 +94,10 @@ class DigitalLinear:
         elif b is not None:
             raise InvalidParameterError("this layer has no bias")
 
+    def relax(self) -> int:
+        """Digital weights hold still: nothing relaxes (the counterpart of AnalogLinear.relax)."""
+        return 0
+
     def state_dict(self) -> dict:
         out = {"shape": [self.n_in, self.n_out], "bias": self.bias, "w": self.w.copy()}
         if self.bias:

@@ -318,6 +318,10 @@ class DifferentialTile:
         """Both devices of every pair to the middle of the pair window (weight 0, room to move either way)."""
         self.set_weights(np.zeros((self.n_in, self.n_out)), centered=True)
 
+    def relax(self) -> int:
+        """Let the devices programmed since the last relax() relax (Crossbar.relax); returns how many moved."""
+        return self.array.relax()
+
     def program_weights(self, w, max_pulses: int = 100, progress: bool = False, backend=None,
                         levels: int | None = None) -> ProgrammingReport:
         """Write-verify the weights (n_in, n_out) onto the pairs (each device to its target within verify_tolerance).
@@ -573,6 +577,10 @@ class AnalogLinear:
         """Both devices of every pair to the middle of the pair window (every weight 0)."""
         for tile, _, _ in self.blocks():
             tile.center()
+
+    def relax(self) -> int:
+        """Let every tile's freshly programmed devices relax (Crossbar.relax); returns how many moved."""
+        return sum(tile.relax() for tile, _, _ in self.blocks())
 
     def measured_weights(self) -> np.ndarray:
         """The weights (n_rows, n_out), bias row last, as verify reads measure them."""

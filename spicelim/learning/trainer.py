@@ -187,6 +187,7 @@ class Trainer:
             running["energy"] += rep.energy
             running["pulse_time"] += rep.duration
             running["read_vectors"] += rep.verify_reads
+            self.network.layers[k].relax()  # time passes before the next minibatch's reads
         t2 = time.perf_counter()
         analog = sum(isinstance(layer, AnalogLinear) for layer in self.network.layers)
         backward = sum(isinstance(self.network.layers[k], AnalogLinear) for k in range(lowest + 1, len(pre)))

@@ -235,6 +235,8 @@ def transfer(cfg: Yao2020Config, software: ConvNetwork, analog: ConvNetwork, dat
     for conv, digital in zip(analog.convs, software.convs):
         conv.program_weights(*digital.weights(), **options)
     analog.fc.program_weights(*software.fc.weights(), **options)
+    for layer in (*analog.convs, analog.fc):  # relaxation after programming, before anything is read
+        layer.relax()
     calibration = analog.images(data.train_x[:CALIBRATION_IMAGES])
     features = np.empty((calibration.shape[0], analog.spec.n_features))
     for g in range(cfg.system.groups):
