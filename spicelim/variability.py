@@ -189,9 +189,10 @@ class DeviceVariation:
         dev = self.cell_device(device)
         s = np.array(state, dtype=float)
         levels = self.variability.levels
-        if levels is not None:
+        lo, hi = dev.state_bounds
+        if levels is not None:  # clipped again: lo + 1.0 (hi - lo) can round past hi
             x = np.clip(dev.normalise(s), 0.0, 1.0)
-            s = dev.denormalise(np.round(x * (levels - 1)) / (levels - 1))
+            s = np.clip(dev.denormalise(np.round(x * (levels - 1)) / (levels - 1)), lo, hi)
         if np.any(self.stuck):
             on, off = self.stuck_states(device)
             s = np.where(self.stuck == 1, on, np.where(self.stuck == -1, off, s))
@@ -216,11 +217,10 @@ class DeviceVariation:
         """
         if self.variability.relaxation == 0:
             return state
-        dev = self.cell_device(device)
+        lo, hi = self.cell_device(device).state_bounds
         step = self.variability.relaxation * self.relax_rng.standard_normal(self.unrelaxed.shape)
         moved, self.unrelaxed = self.unrelaxed, np.zeros_like(self.unrelaxed)
-        x = np.clip(dev.normalise(state) + step, 0.0, 1.0)
-        return self.settle(device, np.where(moved, dev.denormalise(x), state))
+        return self.settle(device, np.where(moved, np.clip(state + step * (hi - lo), lo, hi), state))
 
     def read_noise_current(self, volts: np.ndarray, conductance: np.ndarray, transpose: bool) -> np.ndarray | None:
         """(B, L) noise currents of the sensed lines for inputs volts (B, M) or (B, N), amperes (None without read noise).

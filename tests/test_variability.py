@@ -225,3 +225,15 @@ def test_write_verify_does_not_see_relaxation_and_a_saved_array_relaxes_alike(tm
             np.testing.assert_array_equal(twin.conductance, relaxed)
     error = (relaxed - target) / SPAN
     assert np.abs(error).max() > 0.3e-6 / SPAN  # beyond the verify band: the verify reads came before it
+
+
+def test_states_relaxed_onto_a_spread_window_end_load_back():
+    """Clipped to each cell's own bounds exactly (lo + 1.0 (hi - lo) can round past hi): a saved array loads."""
+    var = Variability(d2d={"g_min": 0.2, "g_max": 0.2}, relaxation=1.0, levels=7, seed=3)
+    with _half_programmed(var, shape=(20, 20)) as xb:
+        xb.relax()
+        lo, hi = xb.cell_device.state_bounds
+        assert np.any(xb.state == hi) and np.all(xb.state <= hi) and np.all(xb.state >= lo)
+        with Crossbar(20, 20, device=DEV, variability=var) as twin:
+            twin.load_state_dict(xb.state_dict())
+            np.testing.assert_array_equal(twin.state, xb.state)
