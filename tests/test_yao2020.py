@@ -8,6 +8,7 @@ import struct
 import numpy as np
 import pytest
 
+from spicelim.checkpoint import load_state
 from spicelim.errors import InvalidParameterError, ShapeError
 from spicelim.studies.adc_study import TIA_ENERGY_PER_READ, walden_conversion_energy
 from spicelim.studies.reproduce import (
@@ -62,6 +63,7 @@ def test_the_defaults_are_the_seed_system():
     assert cfg.training.rule == "threshold" and cfg.training.batch_size == 100 and cfg.data.fraction == 0.1
     assert cfg.training.backends == ("spice",) and cfg.system.conv_backend == "fast" and cfg.system.groups == 3
     assert cfg.arrays.adc_energy == walden_conversion_energy(8) and cfg.arrays.tia_energy == TIA_ENERGY_PER_READ
+    assert (cfg.arrays.stuck, cfg.arrays.d2d, cfg.arrays.c2c, cfg.arrays.relaxation) == (0.01, 0.1, 0.1, 0.0)
     assert Yao2020Config.from_dict({"arrays": {"adc_bits": 4}}).arrays.adc_energy == walden_conversion_energy(4)
     assert Yao2020Config.from_dict({}).fingerprint() == cfg.fingerprint()
     # the paper's own recovery: (95.83 - 93.86) / (97.99 - 93.86)
@@ -111,6 +113,12 @@ def test_a_small_run_end_to_end_resumes_and_reports(tmp_path, small_mnist):
         # the groups read alternate images: their accuracies weighted by their shares give the whole
         assert acc["all"] == pytest.approx((acc["groups"][0] * 30 + acc["groups"][1] * 30) / 60)
     assert res["baseline"] > 0.3  # three epochs on 240 images already learn something
+    # "FC exact": the saved software FC weights on the saved convolution-array features, recomputed here
+    feats, soft = load_state(tmp_path / "run" / "features.npz"), load_state(tmp_path / "run" / "software.npz")
+    w, b = (np.asarray(a) for a in soft["weights"][-1])
+    exact = np.argmax(feats["test_x"] @ w + b, axis=1) == feats["test_y"]
+    assert res["exact_fc"]["all"] == pytest.approx(exact.mean(), abs=1e-12)
+    assert res["exact_fc"]["groups"][1] == pytest.approx(exact[1::2].mean(), abs=1e-12)
     assert res["fc_conductance_changes"]["devices"] == 193 * 20
     for f in res["files"]:
         assert (tmp_path / "run" / f.split("/")[-1]).exists()
