@@ -49,9 +49,10 @@ def plot_conductances(path: Path, before: np.ndarray, after: np.ndarray, title: 
     change = (after - before).ravel() * 1e6
     moved = np.abs(change) > MOVED_S * 1e6
     b.hist(change[moved], bins=40, color="C2")
-    b.set_xlabel(f"conductance change (uS), devices that moved by more than {MOVED_S * 1e9:g} nS")
+    b.set_xlabel("conductance change (uS)")
     b.set_ylabel("devices")
-    b.set_title(f"{np.count_nonzero(moved)} of {change.size} devices moved", fontsize=9)
+    b.set_title(f"{np.count_nonzero(moved)} of {change.size} devices moved by more than {MOVED_S * 1e9:g} nS",
+                fontsize=9)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
