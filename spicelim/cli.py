@@ -504,7 +504,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sensitivity", action="store_true", help="run the sensitivity table instead: one experiment"
                                                               " per value of each --vary key")
     p.add_argument("--vary", type=_setting, action="append", metavar="SECTION.KEY=[V1,V2]",
-                   help="a variation of the sensitivity table (repeatable; default r_wire, ADC bits, d2d, stuck, relaxation)")
+                   help="a variation of the sensitivity table (repeatable; default r_wire, ADC bits, d2d, stuck,"
+                        " relaxation)")
     p.add_argument("--scheduler", help="address of a running Dask scheduler for the sensitivity sweep")
     p.add_argument("--json", action="store_true", help="print one JSON object, no progress bars")
     p.set_defaults(func=_reproduce)

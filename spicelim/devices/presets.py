@@ -151,8 +151,9 @@ def yao2020_taox_hfox() -> SoftBoundsRRAM:
     - The steps are very noisy: the same [Z23] files give Gaussian widths of the per-pulse change
       (2.6 uS to 8.2 uS) larger than the mean steps. The model is deterministic; cycle-to-cycle
       noise has to be supplied from Python.
-    - Conductance drift and relaxation after programming ([Y20] Extended Data Fig. 3, per the
-      summaries) and device-to-device spread are not modelled.
+    - Conductance drift and relaxation after programming ([Y20] Extended Data Fig. 3: slow drift over
+      30 days) and device-to-device spread are not part of the model; spread, stuck cells and a
+      Gaussian relaxation after programming can be added per array with spicelim.Variability.
     """
     return SoftBoundsRRAM(
         g_min=2e-6,

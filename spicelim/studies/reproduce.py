@@ -35,7 +35,7 @@ from .yao2020 import (
 )
 
 #: The sensitivity table's default variations (each value of each key once, the rest at the base:
-#: 1 ohm wires, 8-bit ADCs, 10 % device-to-device spread).
+#: 1 ohm wires, 8-bit ADCs, 10 % device-to-device spread, 1 % stuck devices, no relaxation).
 SENSITIVITY = {"arrays.r_wire": [10.0, 40.0], "arrays.adc_bits": [4, 6], "arrays.d2d": [0.0, 0.3],
                "arrays.stuck": [0.005, 0.02], "arrays.relaxation": [0.03, 0.1]}
 
