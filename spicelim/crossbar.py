@@ -443,10 +443,9 @@ class Crossbar:
         Call it when time passes after programming (after a transfer, between training steps): the
         move comes after the verify reads, so write-verify does not see it. No-op without relaxation.
         """
-        if self.device is None:
-            return 0
-        waiting = int(self.variation.unrelaxed.sum())
-        self._store_state(self.variation.relax(self.device, self.state))
+        waiting = 0 if self.device is None else int(self.variation.unrelaxed.sum())
+        if waiting:  # nothing waiting: the state (and any cached factorisation of it) stays as it is
+            self._store_state(self.variation.relax(self.device, self.state))
         return waiting
 
     # ------------------------------------------------------------------ lifetime

@@ -213,7 +213,8 @@ class DeviceVariation:
     def relax(self, device, state: np.ndarray) -> np.ndarray:
         """The state after the cells programmed since the last call relaxed (see the module docstring).
 
-        One draw per cell of the array every call, so the stream does not depend on which cells moved.
+        One draw per cell of the array every call, so the stream does not depend on which cells moved
+        (Crossbar.relax calls it only when some cell waits).
         """
         if self.variability.relaxation == 0:
             return state
