@@ -3,10 +3,16 @@
 import numpy as np
 import pytest
 
-from spicelim import Crossbar, Variability
+from spicelim import Crossbar, Variability, load_state, save_state
 from spicelim.devices import SoftBoundsRRAM
 from spicelim.errors import InvalidParameterError
-from spicelim.programming import PulseSchedule, PulseTiming, array_update
+from spicelim.programming import (
+    PulseSchedule,
+    PulseTiming,
+    WritePulses,
+    array_update,
+    write_verify,
+)
 
 DEV = SoftBoundsRRAM()
 SPAN = DEV.g_max - DEV.g_min
@@ -208,19 +214,17 @@ def test_relaxation_is_clipped_to_the_window_and_snaps_to_levels():
 
 
 def test_write_verify_does_not_see_relaxation_and_a_saved_array_relaxes_alike(tmp_path):
-    import spicelim
-    from spicelim.programming import WritePulses, write_verify
     var = Variability(relaxation=0.04, seed=9)
     target = np.linspace(6e-6, 14e-6, 16).reshape(4, 4)
     with Crossbar(4, 4, device=DEV, variability=var) as xb:
         xb.set_state(np.full((4, 4), 10e-6))
         report = write_verify(xb, target, WritePulses(), tolerance=0.3e-6, progress=False)
         assert report.converged.all()
-        path = spicelim.save_state(tmp_path / "array.npz", xb.state_dict())
+        path = save_state(tmp_path / "array.npz", xb.state_dict())
         xb.relax()
         relaxed = xb.conductance
         with Crossbar(4, 4, device=DEV, variability=var) as twin:
-            twin.load_state_dict(spicelim.load_state(path))
+            twin.load_state_dict(load_state(path))
             twin.relax()
             np.testing.assert_array_equal(twin.conductance, relaxed)
     error = (relaxed - target) / SPAN
