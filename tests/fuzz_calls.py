@@ -467,8 +467,9 @@ CALLS = [
         x, u, n_slots, rng), dict(x=np.full((2, 4), 0.5), u=np.array([[0.5, -0.5], [0.2, 0.0]]), n_slots=3,
                                   rng=np.random.default_rng(0))),
     PublicCall("AnalogLinear.read_rows", lambda rows: _slot_layer().read_rows(rows), dict(rows=[0, 3])),
-    PublicCall("AnalogLinear.program_weights", lambda w, b, max_pulses: _slot_layer().program_weights(
-        w, b, max_pulses=max_pulses), dict(w=np.full((3, 2), 0.2), b=np.zeros(2), max_pulses=3)),
+    PublicCall("AnalogLinear.program_weights", lambda w, b, max_pulses, compensate: _slot_layer().program_weights(
+        w, b, max_pulses=max_pulses, compensate=compensate), dict(w=np.full((3, 2), 0.2), b=np.zeros(2),
+                                                                  max_pulses=3, compensate=True)),
     *[PublicCall(f"{rule} rule step", lambda lr, x, d, rule=rule: _rule_step(rule, lr, x, d), dict(
         lr=0.5, x=np.full((2, 3), 0.5), d=np.array([[0.1, -0.2], [0.0, 0.3]]))) for rule in sorted(RULES)],
     PublicCall("Trainer.run", _train, dict(epochs=1, batch_size=3, seed=0, run_dir=None),

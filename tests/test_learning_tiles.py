@@ -284,3 +284,36 @@ def test_write_verify_transfer_lands_each_device_on_its_target_or_level(levels):
         assert len(np.unique(np.round((g - tile.pairs.g_min) / step))) > 2  # several levels in use
     measured = measure_conductance(tile.array, spec.v_read)
     np.testing.assert_array_less(np.abs(measured - cell_conductance(tile.array.params, g)), spec.verify_tolerance)
+
+
+def test_compensated_transfer_puts_a_pairs_weight_on_its_healthy_device():
+    """Stuck devices (20 % stuck on, 10 % stuck off): with compensate, where one device of a pair failed its
+    write-verify, the pair's weight lands on the closed form: the target clipped to what the healthy partner
+    can reach against the failed device's conductance, (g_s - g_max .. g_s - g_min) / gain for a failed G+,
+    within the partner's verify band. Without it the same pairs miss by far more; healthy pairs are alike."""
+    spec = TileSpec(r_wire=1.0, backend="fast-slots", variability=Variability(stuck_on=0.2, stuck_off=0.1))
+    w = np.random.default_rng(5).uniform(-0.8, 0.8, (12, 6))
+    plain, fixed = DifferentialTile(12, 6, spec, seed=4), DifferentialTile(12, 6, spec, seed=4)
+    first = plain.program_weights(w)
+    report = fixed.program_weights(w, compensate=True)
+    np.testing.assert_array_equal(plain.array.stuck, fixed.array.stuck)
+    failed = ~first.converged
+    one = failed[:, 0::2] ^ failed[:, 1::2]  # pairs with exactly one failed device
+    assert one.sum() >= 8 and np.all(failed[plain.array.stuck != 0] | (np.abs(first.error) <= spec.verify_tolerance)
+                                     [plain.array.stuck != 0])
+    g = fixed.array.conductance
+    lo, hi, gain = fixed.pairs.g_min, fixed.pairs.g_max, fixed.gain
+    reach_lo = np.where(failed[:, 0::2], (g[:, 0::2] - hi) / gain, (lo - g[:, 1::2]) / gain)
+    reach_hi = np.where(failed[:, 0::2], (g[:, 0::2] - lo) / gain, (hi - g[:, 1::2]) / gain)
+    expected = np.clip(w, reach_lo, reach_hi)
+    band = 1.2 * spec.verify_tolerance / gain  # the partner's band, and the verify read's 1-ohm wires
+    error = np.abs(fixed.weights() - expected)[one]
+    assert error.max() < band
+    reachable = one & (w >= reach_lo) & (w <= reach_hi)
+    assert reachable.sum() >= 4 and np.abs(plain.weights() - w)[reachable].mean() > 5 * band
+    healthy = ~failed[:, 0::2] & ~failed[:, 1::2]
+    np.testing.assert_array_less(np.abs(fixed.weights() - w)[healthy], 2 * spec.verify_tolerance / gain)
+    assert report.pulses.sum() > first.pulses.sum() and report.iterations > first.iterations
+    assert np.all(report.unresponsive[first.unresponsive])
+    with pytest.raises(InvalidParameterError, match="compensate"):
+        fixed.program_weights(w, compensate="yes")

@@ -29,6 +29,7 @@ from ..periphery.tia import TIA
 from ..registry import backend_names
 from ..spice.backend import SpiceBackend
 from ..validation import (
+    boolean,
     choice,
     non_negative_int,
     path_value,
@@ -118,6 +119,7 @@ class ArrayConfig:
     pair_update: str = "set"
     w_max_percentile: float = 99.5  # of |software weights| per layer: the weight that spans the window
     transfer_levels: int = 0  # hybrid transfer: each device to one of this many conductances (Yao: 8); 0: exact
+    transfer_compensate: bool = False  # hybrid transfer: a pair's partner carries its weight where one device failed
     input_bits: int = 0  # forward inputs as bit-serial trains of this many bits (Yao: 8); 0: analog voltages
     tia_energy: float = 0.0  # joules per TIA and read (counted in read energies)
     adc_energy: float = 0.0  # joules per ADC conversion (counted in read energies)
@@ -137,6 +139,8 @@ class ArrayConfig:
                                                                      maximum=1 << 16))
         if self.transfer_levels == 1:
             raise InvalidParameterError("arrays.transfer_levels must be 0 (exact) or at least 2")
+        object.__setattr__(self, "transfer_compensate", boolean("arrays.transfer_compensate",
+                                                                self.transfer_compensate))
         object.__setattr__(self, "w_max_percentile", real_number("arrays.w_max_percentile", self.w_max_percentile,
                                                                  minimum=1.0, maximum=100.0))
         object.__setattr__(self, "input_bits", non_negative_int("arrays.input_bits", self.input_bits, maximum=16))
@@ -327,7 +331,8 @@ def _run(cfg: RunConfig, run_dir, progress: bool) -> dict:
         if cfg.training.mode == "hybrid":
             for layer, (w, b) in zip(layers, weights):
                 layer.program_weights(w, b, backend=cfg.training.transfer_backend, progress=progress,
-                                      levels=cfg.arrays.transfer_levels or None)
+                                      levels=cfg.arrays.transfer_levels or None,
+                                      compensate=cfg.arrays.transfer_compensate)
         else:
             rng = np.random.default_rng([cfg.seed, 3])
             for layer in layers:  # Glorot-uniform weights, both devices of each pair around the window's middle

@@ -40,6 +40,7 @@ from ..programming.schemes import outer_product
 from ..programming.write_verify import (
     ProgrammingReport,
     WritePulses,
+    measurable_window,
     measure_conductance,
     write_verify,
 )
@@ -229,10 +230,15 @@ class DifferentialTile:
 
     def measured_weights(self) -> np.ndarray:
         """The weights (n_in, n_out) a verify read measures (row by row, IR drop and selectors included)."""
-        g = measure_conductance(self.array, self.spec.v_read)
-        if self.array.params.has_selector:  # take off the selector's on-resistance, as the controller knows it
-            g = 1.0 / np.maximum(1.0 / g - self.array.params.selector.on_resistance, 1e-3)
+        g = self._device_conductance(measure_conductance(self.array, self.spec.v_read))
         return (g[:, 0::2] - g[:, 1::2]) / self.gain
+
+    def _device_conductance(self, g_cell: np.ndarray) -> np.ndarray:
+        """Device conductances from cell conductances a verify read measured: the selector's on-resistance,
+        as the controller knows it, taken off."""
+        if not self.array.params.has_selector:
+            return g_cell
+        return 1.0 / np.maximum(1.0 / g_cell - self.array.params.selector.on_resistance, 1e-3)
 
     def pulse_pairs(self, counts) -> PulseResult:
         """Programme signed pulse numbers (n_in, n_out) into the pairs: +k raises the weight by k pulses, -k lowers it.
@@ -323,23 +329,53 @@ class DifferentialTile:
         return self.array.relax()
 
     def program_weights(self, w, max_pulses: int = 100, progress: bool = False, backend=None,
-                        levels: int | None = None) -> ProgrammingReport:
+                        levels: int | None = None, compensate: bool = False) -> ProgrammingReport:
         """Write-verify the weights (n_in, n_out) onto the pairs (each device to its target within verify_tolerance).
 
         backend: the backend of the pulses and verify reads (default: the tile's). levels: program
         every device to the nearest of this many conductances evenly spaced over the pair window
-        (Yao et al. 2020: 8 per device, so 15 weight levels per pair); None: the exact targets."""
+        (Yao et al. 2020: 8 per device, so 15 weight levels per pair); None: the exact targets.
+        compensate: where write-verify could not bring one device of a pair into its band (a stuck
+        or unresponsive device), the partner is written again, to the conductance that makes the
+        pair's difference the weight given the conductance the verify read measured on the failed
+        device (clipped to the pair window, snapped to the levels). The report then counts both passes.
+        """
         w = np.clip(finite_array("weights", w, (self.n_in, self.n_out)), -self.spec.w_max, self.spec.w_max)
-        g_dev = self.pairs.conductances(w, w_max=self.spec.w_max)
-        if levels is not None:
-            k = positive_int("levels", levels, maximum=1 << 16) - 1
-            if k < 1:
-                raise InvalidParameterError("levels must be at least 2")
+        compensate = boolean("compensate", compensate)
+        k = None if levels is None else positive_int("levels", levels, maximum=1 << 16) - 1
+        if k is not None and k < 1:
+            raise InvalidParameterError("levels must be at least 2")
+
+        def snap(g):  # to the nearest of the levels over the pair window
+            if k is None:
+                return g
             span = self.pairs.g_max - self.pairs.g_min
-            g_dev = self.pairs.g_min + span * np.round((g_dev - self.pairs.g_min) / span * k) / k
-        target = cell_conductance(self.array.params, g_dev)  # what a verify read of the cell measures
-        return write_verify(self.array, target, self.spec.pulses, self.spec.verify_tolerance, max_pulses=max_pulses,
-                            v_read=self.spec.v_read, backend=backend, progress=progress)
+            return self.pairs.g_min + span * np.round((g - self.pairs.g_min) / span * k) / k
+
+        g_dev = snap(self.pairs.conductances(w, w_max=self.spec.w_max))
+        options = {"max_pulses": max_pulses, "v_read": self.spec.v_read, "backend": backend, "progress": progress}
+        first = write_verify(self.array, cell_conductance(self.array.params, g_dev), self.spec.pulses,
+                             self.spec.verify_tolerance, **options)
+        if not compensate:
+            return first
+        failed = ~first.converged
+        plus, minus = failed[:, 0::2], failed[:, 1::2]
+        redo_minus, redo_plus = plus & ~minus, minus & ~plus  # one device failed: write its partner again
+        if not (redo_minus.any() or redo_plus.any()):
+            return first
+        g_meas = self._device_conductance(first.conductance)
+        span_w = self.gain * w
+        partner = g_dev.copy()
+        partner[:, 1::2] = np.where(redo_minus, g_meas[:, 0::2] - span_w, g_dev[:, 1::2])
+        partner[:, 0::2] = np.where(redo_plus, g_meas[:, 1::2] + span_w, g_dev[:, 0::2])
+        target = cell_conductance(self.array.params, snap(np.clip(partner, self.pairs.g_min, self.pairs.g_max)))
+        keep = np.zeros_like(failed)  # the failed devices of those pairs stay as they are
+        keep[:, 0::2], keep[:, 1::2] = redo_minus, redo_plus
+        target[keep] = np.clip(first.conductance[keep], *measurable_window(self.array))
+        second = write_verify(self.array, target, self.spec.pulses, self.spec.verify_tolerance, **options)
+        return replace(second, pulses=first.pulses + second.pulses, unresponsive=first.unresponsive
+                       | second.unresponsive, iterations=first.iterations + second.iterations,
+                       cells_pulsed=first.cells_pulsed + second.cells_pulsed)
 
     # ------------------------------------------------------------------ reads
     def forward(self, x, backend=None) -> np.ndarray:
@@ -590,12 +626,12 @@ class AnalogLinear:
         return w
 
     def program_weights(self, w, b=None, max_pulses: int = 100, progress: bool = False,
-                        backend=None, levels: int | None = None) -> list[ProgrammingReport]:
-        """Write-verify W (n_in, n_out) and b (n_out,) onto the tiles; one report per tile (levels: see
-        DifferentialTile.program_weights)."""
+                        backend=None, levels: int | None = None, compensate: bool = False) -> list[ProgrammingReport]:
+        """Write-verify W (n_in, n_out) and b (n_out,) onto the tiles; one report per tile (levels, compensate:
+        see DifferentialTile.program_weights)."""
         w = self._stacked(w, b)
         return [tile.program_weights(w[r, k], max_pulses=max_pulses, progress=progress, backend=backend,
-                                     levels=levels) for tile, r, k in self.blocks()]
+                                     levels=levels, compensate=compensate) for tile, r, k in self.blocks()]
 
     def state_dict(self) -> dict:
         """Every tile's array state (devices, random streams, ADC calibration)."""

@@ -138,13 +138,20 @@ def _check_targets(xb, target, tolerance: float) -> tuple[np.ndarray, float]:
     if xb.device is None:
         raise InvalidParameterError("programming needs memristor cells: create the array with device=...")
     g = finite_array("target conductance (S)", target, xb.shape)
-    device_window = np.sort(xb.device.conductance(np.array(xb.device.state_bounds), xb.read_voltage))
-    lo, hi = cell_conductance(xb.params, device_window)
+    lo, hi = measurable_window(xb)
     if np.any(g < lo) or np.any(g > hi):
         raise InvalidParameterError(f"targets must lie in the conductance window a read can measure, [{lo:g}, {hi:g}] S"
                                     " (the device window, in series with the selector for 1T1R)")
     tol = real_number("tolerance (S)", tolerance, minimum=0.0, strict=True)
     return g, tol
+
+
+def measurable_window(xb) -> tuple[float, float]:
+    """(lowest, highest) conductance a verify read of a cell can be programmed to: the nominal device
+    window, in series with the selector for 1T1R (siemens)."""
+    device_window = np.sort(xb.device.conductance(np.array(xb.device.state_bounds), xb.read_voltage))
+    lo, hi = cell_conductance(xb.params, device_window)
+    return float(lo), float(hi)
 
 
 def _check_read_voltage(v_read: float) -> float:

@@ -238,7 +238,8 @@ def transfer(cfg: Yao2020Config, software: ConvNetwork, analog: ConvNetwork, dat
         analog.fc.load_state_dict(state["fc"])
         return
     levels = cfg.arrays.transfer_levels or None
-    options = {"backend": cfg.training.transfer_backend, "levels": levels, "progress": progress}
+    options = {"backend": cfg.training.transfer_backend, "levels": levels, "progress": progress,
+               "compensate": cfg.arrays.transfer_compensate}
     for conv, digital in zip(analog.convs, software.convs):
         conv.program_weights(*digital.weights(), **options)
     analog.fc.program_weights(*software.fc.weights(), **options)
