@@ -19,9 +19,12 @@ from spicelim.studies.reproduce import (
 from spicelim.studies.yao2020 import (
     SEED_PAPER,
     Yao2020Config,
+    build_arrays,
     format_report,
+    load_images,
     recovery,
     run_yao2020,
+    software_baseline,
 )
 
 
@@ -119,6 +122,25 @@ def test_a_small_run_end_to_end_resumes_and_reports(tmp_path, small_mnist):
     exact = np.argmax(feats["test_x"] @ w + b, axis=1) == feats["test_y"]
     assert res["exact_fc"]["all"] == pytest.approx(exact.mean(), abs=1e-12)
     assert res["exact_fc"]["groups"][1] == pytest.approx(exact[1::2].mean(), abs=1e-12)
+    # "exact updates": the transferred FC weights (read off the saved transfer) trained by plain softmax SGD
+    # written out here, minibatches of 20 in the trainer's seeded order, one epoch
+    fc = build_arrays(cfg, software_baseline(cfg, load_images(cfg), tmp_path / "run", False)[0], {}).fc
+    fc.load_state_dict(load_state(tmp_path / "run" / "transfer.npz")["fc"])
+    w, b = fc.weights()
+    x, y = feats["hybrid_x"], feats["hybrid_y"]
+    order = np.random.default_rng([cfg.seed, 0]).permutation(y.size)
+    for k in range(0, y.size, 20):
+        i = order[k:k + 20]
+        z = x[i] @ w + b
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        p[np.arange(i.size), y[i]] -= 1.0
+        w, b = w - cfg.training.lr * x[i].T @ p / i.size, b - cfg.training.lr * p.sum(axis=0) / i.size
+    right = np.argmax(feats["test_x"] @ w + b, axis=1) == feats["test_y"]
+    assert res["exact_updates"]["all"] == pytest.approx(right.mean(), abs=1e-12)
+    assert res["exact_updates"]["groups"] == pytest.approx([right[0::2].mean(), right[1::2].mean()], abs=1e-12)
+    assert res["recovery_exact_updates"] == recovery(res["baseline"], res["after_transfer"]["all"], right.mean())
+    fc.close()
     assert res["fc_conductance_changes"]["devices"] == 193 * 20
     for f in res["files"]:
         assert (tmp_path / "run" / f.split("/")[-1]).exists()
