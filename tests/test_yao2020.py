@@ -82,6 +82,7 @@ def test_the_defaults_are_the_seed_system():
     ({"data": {"name": "digits"}}, "data.name"),
     ({"system": {"groups": 0}}, "groups"),
     ({"system": {"conv_backend": "nope"}}, "conv_backend"),
+    ({"arrays": {"transfer_compensate": "yes"}}, "transfer_compensate"),
 ])
 def test_bad_configurations_are_typed(raw, match):
     with pytest.raises(InvalidParameterError, match=match):
