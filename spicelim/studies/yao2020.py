@@ -322,9 +322,9 @@ def hybrid_training(cfg: Yao2020Config, fc: AnalogLinear, feats: dict, out: Path
 def exact_updates(cfg: Yao2020Config, fc: AnalogLinear, feats: dict) -> dict:
     """Accuracy after hybrid training with exact updates: the weights the FC devices hold after the transfer,
     trained in float64 by the hybrid rule's own gradient step (-lr x^T d, no threshold, no momentum) on the
-    same minibatches in the same order. What in-situ updates could win back at best on these images: the
-    gap to the hybrid row is the devices' and the update rule's; the gap to the baseline is the data's and
-    the convolution arrays'."""
+    same minibatches in the same order: what the same updates would win back if every device moved exactly
+    as asked. The gap to the hybrid row is the devices' and the update circuit's; the gap to the baseline is
+    the data's (how far these images and steps can retrain the layer) and the convolution arrays'."""
     digital = DigitalLinear(fc.n_in, fc.n_out)
     digital.set_weights(*fc.weights())
     data = _hybrid_set(feats, fc)
@@ -509,7 +509,7 @@ def format_report(results: list[dict]) -> str:
               " the software FC weights applied to the features the convolution arrays read: the part of the"
               " transfer's loss that the convolution arrays cause (the rest is the FC arrays'). \"Exact updates\": the FC"
               " weights as the devices hold them after the transfer, trained in software by the same gradient steps"
-              " on the same minibatches: the most the in-situ updates could win back on these images."]
+              " on the same minibatches: what the same updates would win back if every device moved exactly as asked."]
     e = r0["energy"]
     lines += ["", "| layer (seed %d) | energy per image | of which drivers + TIA feedback | TIA + ADC |"
               " operations | input vectors per image | s per image |" % r0["seed"], "|---|---|---|---|---|---|---|"]
