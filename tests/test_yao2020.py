@@ -12,6 +12,7 @@ from spicelim.checkpoint import load_state
 from spicelim.errors import InvalidParameterError, ShapeError
 from spicelim.studies.adc_study import TIA_ENERGY_PER_READ, walden_conversion_energy
 from spicelim.studies.reproduce import (
+    plot_seeds,
     reproduce_yao2020,
     sensitivity_yao2020,
     with_setting,
@@ -165,6 +166,8 @@ def test_a_small_run_end_to_end_resumes_and_reports(tmp_path, small_mnist):
         run_yao2020(other, tmp_path / "run")
     table = format_report([res, {**res, "seed": 7}])
     assert "| seed 0 | seed 7 | mean |" in table
+    plot = plot_seeds(tmp_path / "seeds.png", [res, {**res, "seed": 7, "recovery": None}])
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_the_sensitivity_sweep_varies_one_setting_at_a_time(tmp_path, small_mnist):

@@ -5,7 +5,8 @@
                                 {"arrays.r_wire": [1, 20], "arrays.adc_bits": [4, 6], "arrays.d2d": [0.0, 0.3]})
 
 Seeds run one after the other into <out>/seed-<s>/ (each resumable, see studies.yao2020) and the
-report (<out>/report.md, <out>/summary.json) sets every seed and their mean beside the paper.
+report (<out>/report.md, <out>/summary.json) sets every seed and their mean beside the paper;
+<out>/seeds.png plots every seed's accuracies and the fraction of the drop hybrid training won back.
 
 The sensitivity table varies one setting at a time from the base configuration (a dotted key of
 the configuration and its values). Every variant is a point of a resumable sweep on Dask
@@ -21,11 +22,14 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
+
 from ..checkpoint import atomic_write
 from ..errors import InvalidParameterError
 from ..sweeps import SweepSpec, SweepTask, run_sweep
 from ..validation import non_negative_int, path_value, show
 from .yao2020 import (
+    SEED_PAPER,
     Yao2020Config,
     format_report,
     load_images,
@@ -80,7 +84,45 @@ def reproduce_yao2020(raw: dict, out, seeds=(0,), progress: bool = True) -> dict
     report = format_report(results)
     atomic_write(out / "report.md", lambda tmp: Path(tmp).write_text(report + "\n"))
     atomic_write(out / "summary.json", lambda tmp: Path(tmp).write_text(json.dumps(results, indent=1)))
-    return {"results": results, "report": report, "files": [str(out / "report.md"), str(out / "summary.json")]}
+    plot = plot_seeds(out / "seeds.png", results)
+    return {"results": results, "report": report,
+            "files": [str(out / "report.md"), str(out / "summary.json"), str(plot)]}
+
+
+def plot_seeds(path: Path, results: list[dict]) -> Path:
+    """Every seed's accuracies (baseline, after transfer, FC exact, after hybrid training and with exact
+    updates) and the fraction of the drop hybrid training won back, in situ and with exact updates, beside
+    the paper's."""
+    from ..learning.plots import _pyplot
+
+    plt = _pyplot()
+    seeds = np.arange(len(results))
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6))
+    rows = (("software baseline", "baseline", "o"), ("after transfer", "after_transfer", "v"),
+            ("after transfer, FC exact", "exact_fc", "s"), ("after hybrid training", "after_hybrid", "^"),
+            ("with exact updates", "exact_updates", "x"))
+    for label, key, marker in rows:
+        acc = [r[key] if key == "baseline" else r[key]["all"] for r in results]
+        a.plot(seeds, 100 * np.asarray(acc), marker=marker, linestyle="none", label=label)
+    a.set_ylabel("MNIST test accuracy (%)")
+    a.legend(fontsize=7)
+    width = 0.38
+    for k, (label, key) in enumerate((("hybrid training", "recovery"), ("exact updates", "recovery_exact_updates"))):
+        b.bar(seeds + (k - 0.5) * width, [100 * (r[key] if r[key] is not None else np.nan) for r in results],
+              width, label=label)
+    paper = SEED_PAPER
+    b.axhline(100 * recovery(paper["baseline"], paper["transfer"], paper["hybrid"]), color="k", linestyle="--",
+              label="Yao et al. 2020")
+    b.axhline(0, color="k", linewidth=0.5)
+    b.set_ylabel("drop recovered (%)")
+    b.legend(fontsize=7)
+    for ax in (a, b):
+        ax.set_xticks(seeds, [f"seed {r['seed']}" for r in results], fontsize=8)
+        ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
 
 
 def _variant(params: dict) -> tuple[str, dict]:
