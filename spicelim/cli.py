@@ -500,7 +500,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--groups", type=int, help="parallel convolver groups (system.groups, default 3)")
     p.add_argument("--fc-backend", help="backend of the FC layer (default spice)")
     p.add_argument("--workers", type=int, help="Dask workers of the test-set reads (system.eval_workers, default 2;"
-                                               " 0: in this process) and of the sensitivity sweep")
+                                               " 0: in this process), ngspice processes of the hybrid training"
+                                               " and Dask workers of the sensitivity sweep")
     p.add_argument("--sensitivity", action="store_true", help="run the sensitivity table instead: one experiment"
                                                               " per value of each --vary key")
     p.add_argument("--vary", type=_setting, action="append", metavar="SECTION.KEY=[V1,V2]",

@@ -407,7 +407,7 @@ CALLS = [
     PublicCall("simulate (fast)", lambda t, v, state0: simulate(DEV, t, v, state0, backend="fast", n_points=50),
                dict(t=np.array([0.0, 1e-7, 2e-7]), v=np.array([0.0, 1.5, 0.0]), state0=8e-6)),
     PublicCall("SpiceBackend", lambda **k: SpiceBackend(**k), dict(timeout_s=60.0, run_dir=RUNS, keep_netlists=False,
-                                                                   max_batch=16)),
+                                                                   max_batch=16, workers=2)),
     PublicCall("LineBias", lambda **k: LineBias(**k), dict(row_v=np.zeros((1, 3)), col_v=np.zeros((1, 2)),
                                                            row_r=np.zeros(3), col_r=np.zeros(2),
                                                            row_float=np.zeros(3, bool), col_float=np.zeros(2, bool))),

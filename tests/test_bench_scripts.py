@@ -93,3 +93,17 @@ def test_bench_test_set_on_a_tiny_network(tmp_path):
     one, two = report["runs"]["1"], report["runs"]["2"]
     assert one["accuracy"] == two["accuracy"] and one["tasks_run"] == two["tasks_run"] == 8 * 2
     assert report["speedup"] == pytest.approx(two["images_per_second"] / one["images_per_second"])
+
+
+@pytest.mark.spice
+def test_bench_spice_workers_on_a_small_batch(tmp_path):
+    """Four images through the seed system's FC tiles on one and on two ngspice processes: the same outputs
+    and verify reads (within ngspice's convergence tolerance), and a time for each."""
+    out = tmp_path / "bench.json"
+    res = subprocess.run([sys.executable, str(SCRIPTS / "bench_spice_workers.py"), "--images", "4", "--rounds", "1",
+                          "--json", str(out)], capture_output=True, text=True, timeout=600, check=False)
+    assert res.returncode == 0, res.stderr
+    report = json.loads(out.read_text())
+    assert report["operating_points_forward"] == 128
+    assert report["max_output_difference"] < 1e-3 and report["max_verify_difference"] < 1e-3
+    assert all(report["best_seconds"][w][k] > 0 for w in ("1", "2") for k in ("forward", "verify"))

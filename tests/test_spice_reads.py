@@ -117,3 +117,29 @@ def test_batches_split_across_netlists(tmp_path, rng):
     v = rng.uniform(-0.2, 0.2, (7, 4))
     assert rel_err(xb.read(v, backend="spice"), xb.read(v, backend="fast")) < 1e-6
     backend.close()
+
+
+def test_a_batch_split_over_two_workers_gives_the_same_operating_points(tmp_path, rng):
+    """workers=2: 40 reads of a 1T1R memristor array with 1-ohm wires, split into two netlists solved at once
+    on two ngspice processes, give the currents of one process, in order."""
+    one = spicelim.spice.SpiceBackend(run_dir=tmp_path)
+    two = spicelim.spice.SpiceBackend(run_dir=tmp_path, workers=2)
+    assert two._chunks(40) == [(0, 20), (20, 40)] and one._chunks(40) == [(0, 40)]
+    assert two._chunks(800) == [(0, 200), (200, 400), (400, 600), (600, 800)]  # 4 netlists of <= 256 points
+    assert two._chunks(20) == [(0, 20)]  # too few points to share
+    device = spicelim.devices.yao2020_taox_hfox()
+    state = device.state_for_conductance(rng.uniform(3e-6, 1.8e-5, (6, 4)), 0.2)
+    v = rng.uniform(0.0, 0.2, (40, 6))
+    currents = []
+    for backend in (one, two):
+        xb = spicelim.Crossbar(6, 4, "1T1R", r_row=1.0, r_col=1.0, device=device, backends={"spice": backend})
+        xb.set_state(state)
+        currents.append(xb.read(v, backend="spice"))
+    # the second netlist's first point starts Newton from a fresh guess, not from its neighbour's solution:
+    # the same answer within ngspice's convergence tolerance (reltol 1e-3; seen here: 7e-6)
+    np.testing.assert_allclose(currents[1], currents[0], rtol=1e-3, atol=0)
+    assert all(w.pid is not None for w in two.workers)  # both processes took part
+    for backend in (one, two):
+        backend.close()
+    with pytest.raises(spicelim.errors.InvalidParameterError, match="workers"):
+        spicelim.spice.SpiceBackend(workers=0)

@@ -7,6 +7,7 @@ import os
 import tempfile
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,8 @@ from .osdi import OpenVafMissing, compile_va
 from .worker import NgspiceWorker
 
 MAX_BATCH = 100_000  # operating points in one netlist
+MAX_WORKERS = 64  # ngspice processes of one backend
+MIN_SPLIT = 16  # fewest operating points a batch is split into when several workers share it
 
 
 def private_dir(path: Path) -> Path:
@@ -70,17 +73,24 @@ class SpiceBackend(ArrayBackend):
         run_dir: where netlists are saved (failed runs always, every run if keep_netlists).
         keep_netlists: save every netlist, not only failed ones.
         max_batch: largest number of operating points in one netlist.
+        workers: ngspice worker processes. With more than one, a batch of reads is split evenly
+            into netlists of at least MIN_SPLIT points, solved at once on the workers; the answers
+            agree within ngspice's convergence tolerance (the first point of each netlist starts
+            Newton from a fresh guess, as when max_batch splits a batch). Programming transients
+            run on the first worker.
 
-    The worker process is not part of the backend's state: a pickled SpiceBackend keeps its
-    settings and starts a worker of its own on first use.
+    The worker processes are not part of the backend's state: a pickled SpiceBackend keeps its
+    settings and starts workers of its own on first use.
     """
 
     name = "spice"
     capabilities = frozenset({TRANSIENT, NODE_VOLTAGES, FLOATING_LINES, NETLIST_QUANTIZER, DEVICE_MODELS})
 
     def __init__(self, timeout_s: float = 3600.0, run_dir: str | os.PathLike | None = None,
-                 keep_netlists: bool = False, max_batch: int = 256):
-        self.worker = NgspiceWorker(timeout_s=timeout_s)
+                 keep_netlists: bool = False, max_batch: int = 256, workers: int = 1):
+        count = positive_int("workers", workers, maximum=MAX_WORKERS)
+        self.workers = [NgspiceWorker(timeout_s=timeout_s) for _ in range(count)]
+        self.worker = self.workers[0]
         self.run_dir = default_run_dir() if run_dir is None else path_value("run_dir", run_dir)
         if self.run_dir.exists() and not self.run_dir.is_dir():
             raise InvalidParameterError(f"run_dir {self.run_dir} exists and is not a folder")
@@ -105,12 +115,29 @@ class SpiceBackend(ArrayBackend):
             raise InvalidParameterError(f"the netlist quantizer handles at most {NETLIST_ADC_MAX_BITS} bits"
                                         f" ({sense.quantizer.bits} asked): use quantizer='python'")
         osdi, twin = self._device_libraries(array.device)
-        parts = []
-        for start in range(0, bias.batch, self.max_batch):
-            stop = min(start + self.max_batch, bias.batch)
-            parts.append(self._run(array, bias.take(start, stop), nodes, osdi, twin,
-                                   None if sense is None else sense.take(start, stop)))
+        bounds = self._chunks(bias.batch)
+
+        def part(k: int) -> OperatingPoints:
+            start, stop = bounds[k]
+            return self._run(self.workers[k % len(self.workers)], array, bias.take(start, stop), nodes, osdi, twin,
+                             None if sense is None else sense.take(start, stop))
+
+        if len(bounds) == 1 or len(self.workers) == 1:
+            parts = [part(k) for k in range(len(bounds))]
+        else:  # each worker answers under its own lock; the threads only wait on the processes
+            with ThreadPoolExecutor(max_workers=len(self.workers)) as pool:
+                parts = list(pool.map(part, range(len(bounds))))
         return parts[0] if len(parts) == 1 else OperatingPoints.concatenate(parts)
+
+    def _chunks(self, batch: int) -> list[tuple[int, int]]:
+        """[start, stop) of each netlist of a batch: max_batch points each with one worker; with several, an
+        equal share per netlist and a multiple of the workers in number (each at least MIN_SPLIT points)."""
+        per_netlist = -(-batch // self.max_batch)
+        lanes = min(len(self.workers), max(1, batch // MIN_SPLIT))
+        if lanes == 1:
+            return [(k, min(k + self.max_batch, batch)) for k in range(0, batch, self.max_batch)]
+        edges = np.linspace(0, batch, lanes * -(-per_netlist // lanes) + 1).round().astype(int)
+        return list(zip(edges[:-1].tolist(), edges[1:].tolist()))
 
     def solve(self, array: ArraySnapshot, bias: LineBias, *, sensed: str | None = None,
               nodes: bool = False) -> OperatingPoints:
@@ -164,7 +191,7 @@ class SpiceBackend(ArrayBackend):
                     delivered += float(np.sum((power[1:] + power[:-1]) * np.diff(t)) / 2)
         return PulseResult(state=final, energy=delivered, duration=schedule.duration, backend=self.name)
 
-    def _run(self, array: ArraySnapshot, bias: LineBias, nodes: bool, osdi, twin,
+    def _run(self, worker: NgspiceWorker, array: ArraySnapshot, bias: LineBias, nodes: bool, osdi, twin,
              sense: SenseTerminals | None) -> OperatingPoints:
         params, conductance = array.params, array.conductance
         netlist = format_read_netlist(params, conductance, bias, save_rows=True, save_cols=True, save_nodes=nodes,
@@ -172,8 +199,8 @@ class SpiceBackend(ArrayBackend):
                                       cell_params=array.cell_params, sense=sense)
         if self.keep_netlists:
             self.last_netlist_path = self._save(netlist.text, "read")
-        out = self.worker.run(netlist.text, netlist.vectors, netlist.batch, osdi=osdi,
-                              save_failed=lambda text: self._save(text, "failed"))
+        out = worker.run(netlist.text, netlist.vectors, netlist.batch, osdi=osdi,
+                         save_failed=lambda text: self._save(text, "failed"))
         self.last_seconds = out.seconds
         vec = out.vectors
         bsz = bias.batch
@@ -199,7 +226,8 @@ class SpiceBackend(ArrayBackend):
                                backend=self.name, sense_out=sense_out, codes=codes)
 
     def close(self) -> None:
-        self.worker.close()
+        for worker in self.workers:
+            worker.close()
 
 
 register_backend("spice", SpiceBackend)

@@ -90,8 +90,10 @@ class SystemConfig:
 
     groups: parallel convolver groups (copies of the kernels on arrays of their own); image i is read
         by group i mod groups. conv_backend: backend of the convolution reads. eval_workers: Dask
-        workers of the test-set evaluations (0: read in this process). monitor_images: held-out
-        training images read after every hybrid epoch. t_read: the read pulse of one input bit, s.
+        workers of the test-set evaluations (0: read in this process), and the ngspice processes
+        that share each batch of reads in this process (hybrid training; at least one).
+        monitor_images: held-out training images read after every hybrid epoch. t_read: the read
+        pulse of one input bit, s.
     """
 
     groups: int = 3
@@ -419,7 +421,7 @@ def _run(cfg: Yao2020Config, data: Dataset, out: Path, progress: bool) -> dict:
     software, history = software_baseline(cfg, data, out, progress)
     baseline = software.accuracy(data.test_x, data.test_y)
     lap("software")
-    spice = SpiceBackend(run_dir=out / "netlists")
+    spice = SpiceBackend(run_dir=out / "netlists", workers=max(1, cfg.system.eval_workers))
     analog = build_arrays(cfg, software, {"spice": spice})
     try:
         transfer(cfg, software, analog, data, out, progress)
